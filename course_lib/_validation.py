@@ -39,7 +39,9 @@ def as_float_array(x: ArrayLike, name: str) -> NDArray[np.floating]:
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:  # ragged lists and the like
-        raise TypeError(f"{name} must be array-like of numbers; got {type(x).__name__}: {exc}")
+        raise TypeError(
+            f"{name} must be array-like of numbers; got {type(x).__name__}: {exc}"
+        ) from exc
     if arr.dtype in _FLOAT_KINDS:
         return arr
     if arr.dtype == np.float16:
