@@ -1,0 +1,169 @@
+"""course_lib against PyTorch's numbers (tests/fixtures/torch_reference.npz).
+
+The fixtures are made by tools/make_fixtures.py from the shared cases in
+tests/reference_cases.py; CI needs no torch. Tolerance: 1e-6 relative, float64.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import reference_cases as cases
+
+from course_lib import activations as A
+from course_lib import autodiff, layers, optim
+from course_lib import losses as L
+
+FIXTURES = Path(__file__).parent / "fixtures" / "torch_reference.npz"
+RTOL, ATOL = 1e-6, 1e-12
+
+
+@pytest.fixture(scope="module")
+def ref():
+    with np.load(FIXTURES) as data:
+        return dict(data)
+
+
+@pytest.fixture(scope="module")
+def d():
+    return cases.inputs()
+
+
+def close(got, want):
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=RTOL, atol=ATOL)
+
+
+def test_fixtures_come_from_pytorch(ref):
+    assert str(ref["torch_version"]).startswith("2.")
+
+
+@pytest.mark.parametrize(
+    "name, f, f_grad",
+    [
+        ("sigmoid", A.sigmoid, A.sigmoid_grad),
+        ("tanh", A.tanh, A.tanh_grad),
+        ("relu", A.relu, A.relu_grad),
+        ("leaky_relu", A.leaky_relu, A.leaky_relu_grad),
+        ("leaky_relu_0.2", lambda z: A.leaky_relu(z, 0.2), lambda z: A.leaky_relu_grad(z, 0.2)),
+    ],
+)
+def test_activations(ref, d, name, f, f_grad):
+    close(f(d["z"]), ref[f"act__{name}__out"])
+    close(f_grad(d["z"]), ref[f"act__{name}__grad"])
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_softmax(ref, d, axis):
+    close(A.softmax(d["z"], axis=axis), ref[f"act__softmax{axis}__out"])
+    close(A.log_softmax(d["z"], axis=axis), ref[f"act__log_softmax{axis}__out"])
+
+
+@pytest.mark.parametrize(
+    "name, loss, grad, pred, target",
+    [
+        ("mse", L.mse, L.mse_grad, "pred", "target"),
+        ("mae", L.mae, L.mae_grad, "pred", "target"),
+        ("bce", L.binary_cross_entropy, L.binary_cross_entropy_grad, "probs", "binary"),
+        ("ce_labels", L.cross_entropy, L.cross_entropy_grad, "logits", "labels"),
+        ("ce_soft", L.cross_entropy, L.cross_entropy_grad, "logits", "soft_targets"),
+    ],
+)
+def test_losses(ref, d, name, loss, grad, pred, target):
+    close(loss(d[pred], d[target]), ref[f"loss__{name}__value"])
+    close(grad(d[pred], d[target]), ref[f"loss__{name}__grad"])
+
+
+def test_bce_with_logits(ref, d):
+    z = d["pred"] * 3
+    close(L.binary_cross_entropy_with_logits(z, d["binary"]), ref["loss__bce_logits__value"])
+    close(L.binary_cross_entropy_with_logits_grad(z, d["binary"]), ref["loss__bce_logits__grad"])
+
+
+def _linear(d, w, b):
+    lin = layers.Linear(d[w].shape[1], d[w].shape[0], rng=0)
+    lin.weight.data[...] = d[w]
+    lin.bias.data[...] = d[b]
+    return lin
+
+
+def test_linear_forward_backward(ref, d):
+    lin = _linear(d, "W1", "b1")
+    close(lin.forward(d["x"]), ref["linear__out"])
+    close(lin.backward(d["grad_out"]), ref["linear__dx"])
+    close(lin.weight.grad, ref["linear__dW"])
+    close(lin.bias.grad, ref["linear__db"])
+
+
+def test_batchnorm_train_running_stats_and_eval(ref, d):
+    bn = layers.BatchNorm1d(5, eps=1e-5, momentum=0.1)
+    bn.weight.data[...] = d["bn_gamma"]
+    bn.bias.data[...] = d["bn_beta"]
+    close(bn.forward(d["bn_x"]), ref["bn_train__out"])
+    close(bn.backward(d["bn_grad_out"]), ref["bn_train__dx"])
+    close(bn.weight.grad, ref["bn_train__dgamma"])
+    close(bn.bias.grad, ref["bn_train__dbeta"])
+    close(bn.running_mean, ref["bn__running_mean"])
+    close(bn.running_var, ref["bn__running_var"])
+    bn.eval()
+    bn.zero_grad()
+    close(bn.forward(d["bn_x"][:4] * 0.5), ref["bn_eval__out"])
+    close(bn.backward(d["bn_grad_out"][:4]), ref["bn_eval__dx"])
+    close(bn.weight.grad, ref["bn_eval__dgamma"])
+    close(bn.bias.grad, ref["bn_eval__dbeta"])
+
+
+@pytest.mark.parametrize(
+    "name, act",
+    [("relu", layers.ReLU), ("tanh", layers.Tanh), ("sigmoid", layers.Sigmoid),
+     ("leaky", lambda: layers.LeakyReLU(0.1))],
+)
+def test_mlp_gradients(ref, d, name, act):
+    net = layers.Sequential(_linear(d, "W1", "b1"), act(), _linear(d, "W2", "b2"))
+    loss = L.CrossEntropyLoss()
+    close(loss(net.forward(d["x"]), d["mlp_labels"]), ref[f"mlp_{name}__loss"])
+    close(net.backward(loss.backward()), ref[f"mlp_{name}__dx"])
+    for i, p in enumerate(net.parameters()):
+        close(p.grad, ref[f"mlp_{name}__dparam{i}"])
+
+
+@pytest.mark.parametrize("name", list(cases.GRAPHS))
+def test_autodiff_graphs(ref, d, name):
+    leaves = [autodiff.Tensor(d[k], requires_grad=True) for k in ("a", "b", "c", "M")]
+    value = cases.GRAPHS[name](autodiff, *leaves, cases.GRAPH_LABELS)
+    value.backward()
+    close(value.data, ref[f"graph__{name}__value"])
+    for k, leaf in zip("abcM", leaves, strict=True):
+        grad = leaf.grad if leaf.grad is not None else np.zeros_like(leaf.data)
+        close(grad, ref[f"graph__{name}__d{k}"])
+
+
+class _Param:
+    def __init__(self, data):
+        self.data = data
+        self.grad = None
+
+
+@pytest.mark.parametrize(
+    "name, cls, kwargs", cases.OPTIMIZER_CASES, ids=[c[0] for c in cases.OPTIMIZER_CASES]
+)
+def test_optimizer_trajectories(ref, d, name, cls, kwargs):
+    p = _Param(d["p0"].copy())
+    opt = getattr(optim, cls)([p], **kwargs)
+    trajectory = [p.data.copy()]
+    for _ in range(cases.OPTIMIZER_STEPS):
+        opt.zero_grad()
+        p.grad = cases.optimizer_grad(p.data, d)
+        opt.step()
+        trajectory.append(p.data.copy())
+    close(np.stack(trajectory), ref[f"optim__{name}"])
+
+
+@pytest.mark.parametrize("name, cls, kwargs", cases.SCHEDULER_CASES)
+def test_schedulers(ref, d, name, cls, kwargs):
+    opt = optim.SGD([_Param(d["p0"].copy())], lr=0.2)
+    sched = getattr(optim, cls)(opt, **kwargs)
+    lrs = []
+    for _ in range(cases.SCHEDULER_EPOCHS):
+        lrs.append(sched.get_last_lr()[0])
+        sched.step()
+    close(lrs, ref[f"sched__{name}"])
