@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint unit bench clean
+.PHONY: install test lint unit bench book vendor notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,28 @@ unit: install
 
 ## Everything CI runs: lint, then all tests.
 test: lint unit
+
+VENDOR := _build/vendor_root/vendor
+
+## JavaScript the offline site needs (MathJax, RequireJS, the widget manager), from npm.
+$(VENDOR)/.done: web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp -r web/node_modules/mathjax/es5 $(VENDOR)/mathjax
+	cp web/node_modules/requirejs/require.js $(VENDOR)/require.js
+	cp -r web/node_modules/@jupyter-widgets/html-manager/dist $(VENDOR)/html-manager
+	touch $@
+
+vendor: $(VENDOR)/.done
+
+## The main job: build the book's static site (warnings are errors).
+book: install vendor
+	$(VENV)/bin/jupyter-book build --warningiserror --keep-going .
+	@echo "The site is at _build/html/index.html"
+
+## Re-execute the chapter notebooks in place (after editing one).
+notebooks: install
+	$(PY) tools/execute_notebooks.py
 
 ## The speed benchmark (prints ms/epoch and ratios; see README "Performance").
 bench: install

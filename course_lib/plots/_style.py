@@ -1,0 +1,97 @@
+"""The book's figure style and the small-multiples grid every static fallback uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = ["COLORS", "use_book_style", "new_axes", "small_multiples"]
+
+# A colour-blind-safe palette (Okabe & Ito), in a fixed order so the same method
+# has the same colour in every chapter.
+COLORS = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "red": "#D55E00",
+    "purple": "#CC79A7",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+    "grey": "#999999",
+}
+
+
+def use_book_style() -> None:
+    """Set matplotlib's defaults for the book: PNG output, readable sizes, the palette."""
+    try:  # inside IPython: inline PNG figures (nbval does not compare PNG bytes)
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except ImportError:  # plain Python: nothing to configure
+        pass
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.4, 4.0),
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.constrained_layout.use": True,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": mpl.cycler(color=list(COLORS.values())),
+            "font.size": 10,
+            "axes.titlesize": 11,
+            "legend.frameon": False,
+            "image.cmap": "viridis",
+        }
+    )
+    np.set_printoptions(precision=4, suppress=True)
+
+
+def new_axes(ncols: int = 1, nrows: int = 1, *, width: float = 4.0, height: float = 3.2,
+             **kwargs: Any) -> tuple[Figure, np.ndarray]:
+    """A figure with a grid of axes, returned as a flat array of ``Axes``."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
+                             squeeze=False, **kwargs)
+    return fig, axes.ravel()
+
+
+def small_multiples(
+    draw: Callable[[Any, Axes], None],
+    results: Sequence[Any],
+    titles: Sequence[str],
+    *,
+    ncols: int | None = None,
+    width: float = 3.2,
+    height: float = 2.8,
+    suptitle: str | None = None,
+    sharey: bool = False,
+) -> Figure:
+    """Draw ``draw(result, ax)`` for each result in a grid, one panel per slider value.
+
+    This is the static stand-in for a widget on the book's web site, where no
+    Python kernel runs: the reader sees the effect of the slider at a few values
+    side by side.
+    """
+    if len(results) != len(titles):
+        raise ValueError(f"got {len(results)} results but {len(titles)} titles")
+    n = len(results)
+    ncols = ncols or min(n, 4)
+    nrows = -(-n // ncols)
+    fig, axes = new_axes(ncols, nrows, width=width, height=height, sharey=sharey)
+    for ax, result, title in zip(axes, results, titles, strict=False):
+        draw(result, ax)
+        ax.set_title(title)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
