@@ -20,11 +20,34 @@ One parameter protocol runs through the package: anything an optimizer updates
 has a ``.data`` and a ``.grad`` numpy array (``layers.Parameter`` and
 ``autodiff.Tensor`` alike), so one optimizer serves both.
 
-Only ``plots`` and ``widgets`` import matplotlib or ipywidgets; import them
-explicitly (``from course_lib import plots``).
+``import course_lib`` imports every core module above. Only ``plots`` and
+``widgets`` import matplotlib or ipywidgets; they are not imported here, so
+import them explicitly (``from course_lib import plots``).
 """
 
-from . import activations, gradcheck, losses
+from . import (
+    activations,
+    autodiff,
+    data,
+    gradcheck,
+    layers,
+    losses,
+    optim,
+    regression,
+    regularization,
+    training,
+)
 
-__all__ = ["activations", "gradcheck", "losses"]
+__all__ = [
+    "activations",
+    "autodiff",
+    "data",
+    "gradcheck",
+    "layers",
+    "losses",
+    "optim",
+    "regression",
+    "regularization",
+    "training",
+]
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ __all__ = [
     "check_nonnegative",
     "check_probability",
     "check_axis",
+    "check_int",
     "make_rng",
 ]
 
@@ -137,6 +138,17 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
     if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an array with {ndim} dimension(s)")
     return int(axis) % ndim
+
+
+def check_int(value: int, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as a Python int, or raise ``ValueError`` unless it is an int ``>= minimum``.
+
+    For counts and sizes (``n_samples``, ``degree``, ``n_iter``). A bool is
+    rejected although Python counts it as an int.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"Invalid {name}: {value!r} (must be an int >= {minimum})")
+    return int(value)
 
 
 def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:

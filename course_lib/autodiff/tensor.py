@@ -1,35 +1,9 @@
-r"""Reverse-mode automatic differentiation on numpy arrays: a vectorised micrograd.
+r"""The :class:`Tensor`: an array that remembers how it was computed.
 
-A :class:`Tensor` wraps a numpy array. Every operation on tensors computes its
-result and, right beside that forward maths, defines a small ``backward`` closure:
-the *local* chain rule, turning the gradient of the result into the gradients of
-its operands. ``loss.backward()`` then visits the graph once, in reverse
-topological order (every node after all the nodes that use it):
-
-.. math:: \bar v_i = \sum_{j \,:\, v_i \to v_j} \bar v_j\,\frac{\partial v_j}{\partial v_i},
-          \qquad \bar v = \frac{\partial L}{\partial v}, \qquad \bar L = 1.
-
-A node used more than once receives the *sum* of the gradients from each use, and
-``backward`` adds into ``.grad`` rather than overwriting it, so calling it twice
-accumulates (as in PyTorch; reset with ``t.grad = None``). One difference from
-micrograd: a closure *returns* its operands' gradients and the engine does the
-adding. That way a second ``backward()`` sends only its own gradient down the
-graph (not the running total already stored in ``.grad``), and no node holds a
-reference to itself, so a graph is freed as soon as the last name for it goes.
-
-micrograd's ``Value`` holds one number; here a node holds an array and the local
-derivatives are array expressions. For ``Y = X @ W``:
-:math:`\bar X = \bar Y W^\top` and :math:`\bar W = X^\top \bar Y`.
-
-**Broadcasting.** When numpy stretches an operand of shape ``(m,)`` to ``(n, m)``
-(a bias added to a batch), each of its entries is used ``n`` times, so its gradient
-is the upstream gradient *summed* over the stretched axes (:func:`_unbroadcast`).
-
-**Parameters.** A tensor with ``requires_grad=True`` has numpy ``.data`` and
-``.grad``: the package's parameter protocol, so ``course_lib.optim`` updates it
-exactly as it updates a layer's parameters. ``.grad`` arrays may share memory with
-a neighbouring node's gradient (an addition passes its gradient through
-unchanged); ``course_lib`` never edits them in place, and neither should you.
+Every operation is a method that computes its result and, right beside that
+forward maths, defines its ``backward`` closure (micrograd's layout).
+:func:`no_grad` switches the recording of the graph off. The backward pass
+itself, and the broadcasting bookkeeping the closures use, are in ``engine``.
 
 See the chapter on backpropagation.
 """
@@ -38,28 +12,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import losses
-from ._validation import as_float_array, check_axis, check_same_shape
-from .activations import _logsumexp, _sigmoid
+from .._validation import as_float_array, check_axis
+from ..activations import _logsumexp, _sigmoid
+from .engine import _backpropagate, _broadcast, _expand, _normalise_axes, _unbroadcast
 
-__all__ = [
-    "Tensor",
-    "no_grad",
-    "is_grad_enabled",
-    "relu",
-    "sigmoid",
-    "tanh",
-    "log_softmax",
-    "cross_entropy",
-    "mse_loss",
-    "trace",
-    "TraceNode",
-]
+__all__ = ["Tensor", "no_grad", "is_grad_enabled"]
 
 Array = NDArray[np.floating]
 Backward = Callable[[Array], tuple]  # upstream gradient -> one gradient (or None) per operand
@@ -385,221 +346,7 @@ def _result(data: Array, parents: tuple[Tensor, ...], op: str, backward: Backwar
     return out
 
 
-def _broadcast(ufunc: np.ufunc, a: Tensor, b: Tensor, symbol: str) -> Array:
-    try:
-        return ufunc(a.data, b.data)
-    except ValueError:
-        raise ValueError(
-            f"cannot compute a {symbol} b for shapes {a.shape} and {b.shape}: they do not "
-            "broadcast (aligned from the right, each dimension must match or be 1)"
-        ) from None
-
-
-def _unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
-    """Sum ``g`` back down to ``shape``: the gradient of numpy's broadcasting.
-
-    An operand broadcast from ``shape`` was copied along the leading axes numpy
-    prepended and along its axes of length 1; its gradient sums over exactly those.
-    """
-    if g.shape == shape:
-        return g
-    lead = g.ndim - len(shape)
-    if lead:
-        g = g.sum(axis=tuple(range(lead)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
-    return np.asarray(g)
-
-
-def _normalise_axes(axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
-    if axis is None:
-        return None
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    axes = tuple(check_axis(ax, ndim) for ax in axes)
-    if len(set(axes)) != len(axes):
-        raise ValueError(f"axis={axis} repeats an axis")
-    return axes
-
-
-def _expand(g: Array, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool):
-    """Gradient of a sum: put back the reduced axes and copy ``g`` along them."""
-    if axes is not None and not keepdims:
-        g = np.expand_dims(g, axes)
-    return np.broadcast_to(g, shape).copy()  # a writable array, not a read-only view
-
-
-def _topological_order(root: Tensor, include_constants: bool) -> list[Tensor]:
-    """Every node ``root`` depends on, each after all of its operands.
-
-    An iterative depth-first search (a recursive one would hit Python's recursion
-    limit on long graphs). ``include_constants=False`` skips operands that need no
-    gradient, which is all ``backward`` has to visit.
-    """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack = [(root, False)]
-    while stack:
-        node, operands_done = stack.pop()
-        if operands_done:
-            order.append(node)
-        elif id(node) not in visited:
-            visited.add(id(node))
-            stack.append((node, True))
-            for parent in reversed(node._prev):
-                if include_constants or parent.requires_grad:
-                    stack.append((parent, False))
-    return order
-
-
-def _backpropagate(root: Tensor, seed: Array) -> None:
-    """Run every closure once, from ``root`` back to the leaves, accumulating ``.grad``.
-
-    ``pending`` holds this pass's gradients, so a second ``backward`` propagates
-    only its own gradient while ``.grad`` keeps the running total.
-    """
-    pending = {id(root): seed}
-    for node in reversed(_topological_order(root, include_constants=False)):
-        g = pending.pop(id(node))
-        if type(g) is not np.ndarray or g.dtype != node.data.dtype:
-            g = np.asarray(g, dtype=node.data.dtype)  # a float32 parameter keeps a float32 grad
-        if node._backward is None and not g.flags.c_contiguous:
-            # A leaf's gradient in C order (W's in x @ W.T arrives transposed): the
-            # optimizer's elementwise maths on it then runs at full speed.
-            g = np.ascontiguousarray(g)
-        node.grad = g if node.grad is None else node.grad + g
-        if node._backward is None:
-            continue
-        for parent, parent_grad in zip(node._prev, node._backward(g), strict=True):
-            if parent_grad is not None:
-                key = id(parent)
-                pending[key] = pending[key] + parent_grad if key in pending else parent_grad
-
-
-# --- functions ---------------------------------------------------------------------
-
-
 def _as_tensor(x: Tensor | ArrayLike, name: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     return _result(as_float_array(x, name), (), "leaf", None)
-
-
-def relu(x: Tensor) -> Tensor:
-    """Function form of :meth:`Tensor.relu`."""
-    return _as_tensor(x, "x").relu()
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """Function form of :meth:`Tensor.sigmoid`."""
-    return _as_tensor(x, "x").sigmoid()
-
-
-def tanh(x: Tensor) -> Tensor:
-    """Function form of :meth:`Tensor.tanh`."""
-    return _as_tensor(x, "x").tanh()
-
-
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Function form of :meth:`Tensor.log_softmax`."""
-    return _as_tensor(x, "x").log_softmax(axis)
-
-
-def cross_entropy(logits: Tensor, target: ArrayLike) -> Tensor:
-    r"""Softmax cross-entropy of a batch of logits, averaged over the batch.
-
-    .. math:: L = -\frac{1}{n}\sum_{i=1}^{n}\sum_{k=1}^{C} y_{ik}\,\log\operatorname{softmax}(z_i)_k,
-              \qquad \frac{\partial L}{\partial z} = \frac{1}{n}\big(\operatorname{softmax}(z) - y\big)
-
-    The same value as :func:`course_lib.losses.cross_entropy` (PyTorch's mean over
-    samples; one seed writes the sum without ``1/n``, which only rescales the
-    learning rate). The backward is *fused*: the simple formula above replaces
-    backpropagating through ``log`` and ``softmax`` separately, which would divide
-    by probabilities that can round to 0.
-
-    Parameters
-    ----------
-    logits : Tensor ``(n_samples, n_classes)``
-    target : integer labels ``(n_samples,)``, or one-hot / probability rows
-        ``(n_samples, n_classes)``; a constant (numpy array or a Tensor without grad)
-
-    Returns
-    -------
-    Tensor of shape ``()``, the dtype of ``logits``.
-    """
-    if not isinstance(logits, Tensor):
-        raise TypeError(f"logits must be a Tensor; got {type(logits).__name__}")
-    if isinstance(target, Tensor):
-        if target.requires_grad:
-            raise TypeError("cross_entropy treats target as a constant; pass target.detach()")
-        target = target.data
-    z, y = losses._logits_and_targets(logits.data, target)  # y: one-hot or probability rows
-    n = z.shape[0]
-    log_p = z - _logsumexp(z, axis=1, keepdims=True)  # stable log-softmax (max-shifted LSE)
-
-    def backward(g):
-        return ((np.exp(log_p) - y) * (g / n),)
-
-    return _result(-np.sum(y * log_p) / n, (logits,), "cross_entropy", backward)
-
-
-def mse_loss(pred: Tensor, target: Tensor | ArrayLike) -> Tensor:
-    r"""Mean squared error, :math:`\frac{1}{N}\sum_i (\hat y_i - y_i)^2`, built from tensor ops.
-
-    Like :func:`course_lib.losses.mse`: the mean over all ``N`` elements, without
-    the ½ one seed writes. ``pred`` and ``target`` must have the same shape (no
-    silent broadcasting of ``(n, 1)`` against ``(n,)``).
-    """
-    pred, target = _as_tensor(pred, "pred"), _as_tensor(target, "target")
-    check_same_shape(pred.data, target.data, "pred", "target")
-    return ((pred - target) ** 2).mean()
-
-
-# --- the graph as data, for the book's figure ----------------------------------------
-
-
-@dataclass(frozen=True)
-class TraceNode:
-    """One node of a traced graph: what a figure needs to draw it.
-
-    ``label`` is the operation that produced the tensor (``"add"``, ``"mul"``,
-    ``"matmul"``, ``"exp"``, ...) or ``"leaf"``; ``data`` and ``grad`` are copies.
-    """
-
-    id: int
-    label: str
-    shape: tuple[int, ...]
-    name: str | None
-    requires_grad: bool
-    data: Array
-    grad: Array | None
-
-
-def trace(root: Tensor) -> tuple[list[TraceNode], list[tuple[int, int]]]:
-    """The computational graph behind ``root``, as plain data (no plotting here).
-
-    Returns
-    -------
-    nodes : list of :class:`TraceNode` in topological order (operands before results);
-        ids are ``0, 1, ...`` in that order, so ``root`` is last.
-    edges : list of ``(operand_id, result_id)``, one per operand slot: ``x * x``
-        gives two edges from ``x``. Data flows along an edge; gradients flow back.
-    """
-    if not isinstance(root, Tensor):
-        raise TypeError(f"trace expects a Tensor; got {type(root).__name__}")
-    order = _topological_order(root, include_constants=True)
-    ids = {id(t): i for i, t in enumerate(order)}
-    nodes = [
-        TraceNode(
-            id=ids[id(t)],
-            label=t._op,
-            shape=t.shape,
-            name=t.name,
-            requires_grad=t.requires_grad,
-            data=t.data.copy(),
-            grad=None if t.grad is None else np.array(t.grad),
-        )
-        for t in order
-    ]
-    edges = [(ids[id(p)], ids[id(t)]) for t in order for p in t._prev]
-    return nodes, edges

@@ -1,14 +1,9 @@
-r"""Learning-rate schedules and the backtracking (Armijo) line search.
+r"""The backtracking (Armijo) line search, and full-batch gradient descent with and without it.
 
-Two ways to choose the step size :math:`\alpha` of gradient descent:
-
-* a **schedule** fixes :math:`\alpha` as a function of the epoch. The pure functions
-  (``step_decay``, ``exponential_decay``, ``inverse_time_decay``) give the formula and
-  accept an array of epochs for plotting; the classes (``StepLR``, ``ExponentialLR``,
-  ``InverseTimeLR``) apply it to an optimizer's ``lr``, PyTorch-style, when
-  ``scheduler.step()`` is called once per epoch;
-* a **line search** picks :math:`\alpha` at every step by evaluating the loss
-  (``backtracking_line_search``, ``gradient_descent_line_search``).
+A **line search** picks the step size :math:`\alpha` at every step by evaluating
+the loss (``backtracking_line_search``, ``gradient_descent_line_search``);
+``gradient_descent`` uses a fixed step, for comparison. (The other way to choose
+:math:`\alpha`, a schedule of the epoch, is in ``lr_scheduler``.)
 
 Everything here is re-exported by ``course_lib.optim``.
 
@@ -19,184 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, check_nonnegative, check_positive, check_same_shape
+from .._validation import as_float_array, check_nonnegative, check_positive, check_same_shape
+from .lr_scheduler import _check_step_size
 
 __all__ = [
-    "step_decay", "exponential_decay", "inverse_time_decay",
-    "LRScheduler", "StepLR", "ExponentialLR", "InverseTimeLR",
     "backtracking_line_search", "gradient_descent_line_search", "gradient_descent",
     "DescentHistory",
 ]  # fmt: skip
 
 Array = NDArray[np.floating]
-
-
-# -------------------------------------------------------------- schedule formulas
-
-
-def _epochs(epoch: ArrayLike) -> Array:
-    e = as_float_array(epoch, "epoch")
-    if np.any(~(e >= 0)):
-        raise ValueError(f"epoch must be >= 0; got {epoch!r}")
-    return e
-
-
-def _out(lr: Array) -> float | Array:
-    return float(lr) if lr.ndim == 0 else lr
-
-
-def step_decay(lr0: float, epoch: ArrayLike, step_size: int, gamma: float = 0.1) -> float | Array:
-    r"""Learning rate multiplied by ``gamma`` every ``step_size`` epochs (``StepLR``).
-
-    .. math:: \alpha = \alpha_0 \, \gamma^{\lfloor \text{epoch} / \text{step\_size} \rfloor}
-
-    ``epoch`` may be a number (returns a float) or an array (returns an array of its shape).
-    """
-    check_nonnegative(lr0, "lr0")
-    _check_step_size(step_size)
-    check_positive(gamma, "gamma")
-    return _out(lr0 * gamma ** np.floor_divide(_epochs(epoch), step_size))
-
-
-def exponential_decay(lr0: float, epoch: ArrayLike, gamma: float) -> float | Array:
-    r"""Learning rate multiplied by ``gamma`` every epoch (``ExponentialLR``).
-
-    .. math:: \alpha = \alpha_0 \, \gamma^{\text{epoch}}
-    """
-    check_nonnegative(lr0, "lr0")
-    check_positive(gamma, "gamma")
-    return _out(lr0 * gamma ** _epochs(epoch))
-
-
-def inverse_time_decay(lr0: float, epoch: ArrayLike, decay_rate: float) -> float | Array:
-    r"""The seeds' learning-rate decay (``InverseTimeLR``).
-
-    .. math:: \alpha = \frac{\alpha_0}{1 + \text{decay\_rate} \cdot \text{epoch}}
-
-    With the seeds' :math:`\alpha_0 = 0.2`, decay_rate = 1: 0.2, 0.1, 0.0667, 0.05, ...
-    for epochs 0, 1, 2, 3.
-    """
-    check_nonnegative(lr0, "lr0")
-    check_nonnegative(decay_rate, "decay_rate")
-    return _out(lr0 / (1 + decay_rate * _epochs(epoch)))
-
-
-def _check_step_size(step_size: int) -> None:
-    if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) or step_size < 1:
-        raise ValueError(f"Invalid step_size: {step_size!r} (must be a positive int)")
-
-
-# ------------------------------------------------------------- scheduler classes
-
-
-class LRScheduler:
-    r"""Base class: sets ``optimizer.lr`` from a formula of the epoch count.
-
-    Call ``scheduler.step()`` once at the end of every epoch, after the
-    optimizer's steps. The formula is applied in closed form to the learning rate
-    the optimizer had when the scheduler was made (``base_lr``), so a manual
-    change of ``optimizer.lr`` is overwritten at the next ``step()`` (PyTorch's
-    schedulers multiply the current value instead; without manual changes the two
-    agree).
-
-    Attributes
-    ----------
-    optimizer : anything with an ``lr`` attribute (a ``course_lib.optim`` optimizer)
-    base_lr : the initial learning rate :math:`\alpha_0`
-    last_epoch : number of ``step()`` calls so far
-    """
-
-    def __init__(self, optimizer: Any) -> None:
-        if not hasattr(optimizer, "lr"):
-            raise TypeError(
-                f"optimizer must have an lr attribute (a course_lib.optim optimizer); "
-                f"got {type(optimizer).__name__}"
-            )
-        self.optimizer = optimizer
-        self.base_lr = float(optimizer.lr)
-        self.last_epoch = 0
-        self._set_lr()
-
-    def _lr_at(self, epoch: int) -> float:
-        raise NotImplementedError
-
-    def _set_lr(self) -> None:
-        self._last_lr = self._lr_at(self.last_epoch)
-        self.optimizer.lr = self._last_lr
-
-    def step(self) -> None:
-        """Advance one epoch and set ``optimizer.lr`` to the learning rate for it."""
-        self.last_epoch += 1
-        self._set_lr()
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rate set by the last ``step()``, as a one-element list.
-
-        A list as in PyTorch (one entry per parameter group; there is one group
-        here), so ``scheduler.get_last_lr()[0]`` runs unchanged on both.
-        """
-        return [self._last_lr]
-
-
-class StepLR(LRScheduler):
-    r"""Multiply the learning rate by ``gamma`` every ``step_size`` epochs (:func:`step_decay`).
-
-    PyTorch's ``StepLR`` with the same arguments. See the chapter on optimizers.
-    """
-
-    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
-        _check_step_size(step_size)
-        check_positive(gamma, "gamma")
-        self.step_size, self.gamma = int(step_size), gamma
-        super().__init__(optimizer)
-
-    def _lr_at(self, epoch: int) -> float:
-        return float(step_decay(self.base_lr, epoch, self.step_size, self.gamma))
-
-
-class ExponentialLR(LRScheduler):
-    r"""Multiply the learning rate by ``gamma`` every epoch (:func:`exponential_decay`).
-
-    PyTorch's ``ExponentialLR``. See the chapter on optimizers.
-    """
-
-    def __init__(self, optimizer: Any, gamma: float) -> None:
-        check_positive(gamma, "gamma")
-        self.gamma = gamma
-        super().__init__(optimizer)
-
-    def _lr_at(self, epoch: int) -> float:
-        return float(exponential_decay(self.base_lr, epoch, self.gamma))
-
-
-class InverseTimeLR(LRScheduler):
-    r"""The seeds' decay :math:`\alpha = \alpha_0 / (1 + \text{decay\_rate}\cdot\text{epoch})`.
-
-    PyTorch has no class for this schedule; there one writes
-    ``LambdaLR(optimizer, lambda epoch: 1 / (1 + decay_rate * epoch))``. Epochs are
-    counted from 0 as in PyTorch, so the first epoch runs at :math:`\alpha_0`: with
-    the seeds' :math:`\alpha_0 = 0.2` and decay_rate = 1 the epochs use 0.2, 0.1,
-    0.0667, 0.05, ... Andrew Ng's lecture numbers epochs from 1 and so lists
-    0.1, 0.067, 0.05, ...: the same formula, shifted by one epoch.
-
-    See :func:`inverse_time_decay` and the chapter on optimizers.
-    """
-
-    def __init__(self, optimizer: Any, decay_rate: float) -> None:
-        check_nonnegative(decay_rate, "decay_rate")
-        self.decay_rate = decay_rate
-        super().__init__(optimizer)
-
-    def _lr_at(self, epoch: int) -> float:
-        return float(inverse_time_decay(self.base_lr, epoch, self.decay_rate))
-
-
-# ------------------------------------------------------------------ line search
 
 
 def backtracking_line_search(
