@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint unit bench book vendor notebooks clean
+.PHONY: install test lint unit nbval site bench book vendor notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,20 @@ install: $(STAMP)
 lint: install
 	$(PY) -m ruff check course_lib tests tools bench
 
+## Unit, property and PyTorch-reference tests of course_lib, and the widgets' compute functions.
 unit: install
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 tests --ignore=tests/test_site.py
 
-## Everything CI runs: lint, then all tests.
-test: lint unit
+## Re-run every chapter notebook and compare with its committed outputs (nbval strict).
+nbval: install
+	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-current-env -p no:cacheprovider book
+
+## The built site in headless Chromium, served on localhost (needs Debian's chromium).
+site: book
+	$(PY) -m pytest tests/test_site.py
+
+## Everything CI runs: lint, unit tests, notebooks, then build the site and test it in a browser.
+test: lint unit nbval site
 
 VENDOR := _build/vendor_root/vendor
 

@@ -1,0 +1,152 @@
+"""The built book site, opened as a reader would: every page in headless Chromium, offline.
+
+Needs the site built first (``make book``, which ``make test`` does) and Debian's
+``chromium`` (``apt-get install chromium``; ``.ci/run`` installs it). The site is
+served on 127.0.0.1; any request to another host is blocked and counts as a
+failure, so the test proves the site works with no network. For every page it
+asserts: no console errors, no failed requests, every formula rendered by
+MathJax, every image loaded, and widget snapshots rendered where the page has
+them. Screenshots of two pages are kept in ``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+IN_CI = os.environ.get("CI") == "true"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _missing(reason: str) -> None:
+    # In CI a missing prerequisite is a failure, never a silent skip.
+    (pytest.fail if IN_CI else pytest.skip)(reason)
+
+
+def _pages() -> list[str]:
+    pages = sorted(p.relative_to(SITE).as_posix() for p in SITE.glob("book/*.html"))
+    return ["index.html", *pages]
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (SITE / "index.html").exists():
+        _missing(f"no built site at {SITE}: run `make book` first")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest's output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        _missing("Chromium not found: install it with `apt-get install chromium` (Debian)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageProblems:
+    """Everything that went wrong while one page loaded."""
+
+    def __init__(self, page, origin: str) -> None:
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.external: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
+        host = urlparse(origin).netloc
+
+        def route(route):
+            if urlparse(route.request.url).netloc in (host, "") or route.request.url.startswith(
+                ("data:", "blob:", "about:")
+            ):
+                route.continue_()
+            else:
+                self.external.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", route)
+
+
+MATHJAX_DONE = """() => new Promise(resolve => {
+  if (!window.MathJax || !MathJax.startup) { resolve(false); return; }
+  MathJax.startup.promise.then(() => resolve(true));
+})"""
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = PageProblems(page, url)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, problems
+
+
+def test_every_page_renders_offline(server, browser):
+    pages = _pages()
+    assert len(pages) > 1, "the site has no chapter pages"
+    report = []
+    for rel in pages:
+        page, problems = _open(browser, f"{server}/{rel}")
+        math_blocks = page.locator("div.math, span.math").count()
+        if math_blocks:
+            assert page.evaluate(MATHJAX_DONE), f"{rel}: MathJax did not start"
+            rendered = page.locator("mjx-container").count()
+            assert rendered >= math_blocks, f"{rel}: {rendered} of {math_blocks} formulas rendered"
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src)"
+        )
+        if page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count():
+            page.wait_for_selector(".widget-slider, .widget-dropdown, .jupyter-widgets",
+                                   timeout=15_000)
+        page.wait_for_load_state("networkidle")
+        assert not problems.external, f"{rel}: requests leave the machine: {problems.external}"
+        assert not problems.failed, f"{rel}: failed requests: {problems.failed}"
+        assert not problems.console_errors, f"{rel}: console errors: {problems.console_errors}"
+        assert not broken, f"{rel}: images that did not load: {broken}"
+        report.append((rel, math_blocks, page.locator("img").count()))
+        page.close()
+    chapters = [r for r in report if r[0].startswith("book/0")]
+    assert all(images > 0 for _, _, images in chapters), f"a chapter has no figure: {report}"
+
+
+@pytest.mark.parametrize("rel", ["book/intro.html", "book/05_optimizers.html"])
+def test_screenshots(server, browser, rel):
+    if not (SITE / rel).exists():
+        pytest.fail(f"{rel} is missing from the built site")
+    page, _ = _open(browser, f"{server}/{rel}")
+    page.evaluate(MATHJAX_DONE)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / (Path(rel).stem + ".png")
+    page.screenshot(path=str(shot), full_page=False)
+    page.close()
+    assert shot.stat().st_size > 10_000  # a blank page compresses to far less
