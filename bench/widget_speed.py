@@ -1,0 +1,104 @@
+"""How fast each book widget redraws after a slider change (target: median < 100 ms).
+
+For every explorer in the book, and every control of it, the benchmark moves the
+control through several of its values, the others staying at their defaults, and
+times one full redraw per move: the compute function, the draw function, and
+rendering the figure to PNG (what the notebook's inline backend sends to the
+browser). Each value is seen for the first time ("cold"), so caches inside the
+compute functions do not flatter the figures; a second pass over the same
+values shows the warm (cached) time.
+
+    python bench/widget_speed.py
+
+Times come from this one run on this machine; nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+
+from course_lib import data, plots
+from course_lib.widgets import (
+    backpropagation,
+    introduction,
+    losses,
+    optimizers,
+    regression,
+    regularization,
+)
+
+TARGET_MS = 100.0
+
+
+def explorers():
+    """(chapter, name, explorer) for every widget the chapters display."""
+    rng = np.random.default_rng(0)
+    x_line, y_line = data.noisy_line(40, slope=2.0, intercept=0.0, noise=1.0, x_range=(-2.0, 2.0),
+                                     rng=rng)
+    x_line = data.standardize(x_line)[0][:, 0]
+    yield "1", "approximation", introduction.approximation_explorer()
+    yield "1", "learning rate", introduction.learning_rate_explorer(x_line, y_line)
+    yield "2", "linear GD loss", regression.linear_gd_loss_explorer()
+    yield "2", "linear GD path", regression.linear_gd_path_explorer()
+    yield "2", "logistic GD", regression.logistic_gd_explorer()
+    yield "3", "outlier", losses.outlier_explorer()
+    yield "3", "logit", losses.logit_explorer()
+    yield "4", "gradient flow", backpropagation.gradient_flow_explorer()
+    yield "5", "optimizer paths", optimizers.optimizer_explorer()
+    yield "6", "polynomial ridge", regularization.poly_ridge_explorer()
+    yield "6", "dropout", regularization.dropout_explorer()
+
+
+def slider_values(control: W.ValueWidget, n: int = 5) -> list:
+    """Up to ``n`` values a learner can move ``control`` to, the default excluded."""
+    if isinstance(control, (W.SelectionSlider, W.Dropdown, W.ToggleButtons, W.RadioButtons)):
+        # options are either plain values or (label, value) pairs
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+    elif isinstance(control, W.Checkbox):
+        values = [not control.value]
+    elif isinstance(control, (W.FloatLogSlider,)):
+        values = list(control.base ** np.linspace(control.min, control.max, n))
+    elif isinstance(control, (W.IntSlider,)):
+        values = sorted({int(v) for v in np.linspace(control.min, control.max, n)})
+    elif isinstance(control, (W.FloatSlider,)):
+        values = [float(v) for v in np.linspace(control.min, control.max, n)]
+    else:
+        raise TypeError(f"no values known for {type(control).__name__}")
+    values = [v for v in values if v != control.value]
+    step = max(1, len(values) // n)
+    return values[::step][:n]
+
+
+def redraw_ms(explorer, **change) -> float:
+    start = time.perf_counter()
+    fig = explorer.figure(**change)
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
+    return (time.perf_counter() - start) * 1e3
+
+
+def main() -> None:
+    plots.use_book_style()
+    print(f"{'ch':>2}  {'widget':<18} {'moves':>5} {'cold median':>12} {'cold max':>9} "
+          f"{'warm median':>12}  target {TARGET_MS:.0f} ms")
+    medians = []
+    for chapter, name, explorer in explorers():
+        changes = [{key: v} for key, c in explorer.controls.items() for v in slider_values(c)]
+        cold = [redraw_ms(explorer, **change) for change in changes]
+        warm = [redraw_ms(explorer, **change) for change in changes]
+        med = statistics.median(cold)
+        medians.append(med)
+        verdict = "ok" if med < TARGET_MS else "SLOW"
+        print(f"{chapter:>2}  {name:<18} {len(changes):>5} {med:>10.1f}ms {max(cold):>7.1f}ms "
+              f"{statistics.median(warm):>10.1f}ms  {verdict}")
+    print(f"widgets under target (cold median): {sum(m < TARGET_MS for m in medians)}/{len(medians)}")
+
+
+if __name__ == "__main__":
+    main()
