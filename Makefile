@@ -24,7 +24,7 @@ unit: install
 
 ## Re-run every chapter notebook and compare with its committed outputs (nbval strict).
 nbval: install
-	$(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-current-env -p no:cacheprovider book
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadscope --nbval --nbval-current-env -p no:cacheprovider book
 
 ## The built site in headless Chromium, served on localhost (needs Debian's chromium).
 site: book

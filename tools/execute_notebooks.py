@@ -13,6 +13,7 @@ its own folder, with the current Python environment.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,12 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# One BLAS thread, as in `make nbval`: on a shared 2-core machine OpenBLAS threads
+# spin-wait against each other (a chapter took 60 s instead of 20), and the
+# kernel inherits this environment.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def execute(path: Path, timeout: int) -> float:
