@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint unit nbval site bench book vendor notebooks clean
+.PHONY: install test lint unit nbval site bench bench-grading book vendor notebooks exercises exercises-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,18 @@ book: install vendor
 ## Re-execute the chapter notebooks in place (after editing one).
 notebooks: install
 	$(PY) tools/execute_notebooks.py
+
+## Regenerate exercises/ from solutions/ (the only files authors edit).
+exercises: install
+	$(PY) -m course_lib.grading generate
+
+## Fail when exercises/ is out of date with solutions/.
+exercises-check: install
+	$(PY) -m course_lib.grading generate --check
+
+## Grading speed: 40 solved notebooks, two at a time.
+bench-grading: install
+	$(PY) bench/grade_speed.py
 
 ## The speed benchmark (prints ms/epoch and ratios; see README "Performance").
 bench: install

@@ -1,0 +1,95 @@
+"""Command line: ``python -m course_lib.grading {generate,grade} ...`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .cases import DEFAULT_SECRET
+from .grader import Grader, GradingError, default_cache_dir
+from .runner import RunOptions, SandboxUnavailable
+from .spec import SpecError
+
+
+def _sandbox_choice() -> str:
+    return os.environ.get("COURSE_GRADING_SANDBOX", "auto")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write exercises/ from solutions/")
+    gen.add_argument("--solutions", type=Path, default=Path("solutions"))
+    gen.add_argument("--exercises", type=Path, default=Path("exercises"))
+    gen.add_argument("--check", action="store_true", help="fail if exercises/ is out of date; write nothing")
+    gen.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice())
+
+    g = sub.add_parser("grade", help="grade submission notebooks against the solutions")
+    g.add_argument("submissions", nargs="+", type=Path)
+    g.add_argument("--solutions", type=Path, default=Path("solutions"),
+                   help="a solutions notebook or a directory of them (default: solutions/)")
+    g.add_argument("--out", type=Path, default=Path("grades.csv"),
+                   help="CSV, one row per submission and item")
+    g.add_argument("--json", type=Path, default=None,
+                   help="Gradescope results.json (one submission) or a directory (several)")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
+    g.add_argument("--timeout", type=float, default=300.0, help="seconds per submission (wall clock)")
+    g.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per code cell")
+    g.add_argument("--call-timeout", type=float, default=30.0, help="seconds per call of a graded function")
+    g.add_argument("--memory", type=int, default=2048, help="address-space cap in MB per process")
+    g.add_argument("--secret", default=None, help="secret for the hidden cases "
+                   "(default: $COURSE_GRADING_SECRET, else a fixed value fit only for local use)")
+    g.add_argument("--cache", type=Path, default=None, help="expected-output cache directory")
+    g.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice(),
+                   help="auto: bwrap if usable (default; env COURSE_GRADING_SANDBOX overrides)")
+    return p
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .generate import generate
+
+    options = RunOptions(timeout=600.0, sandbox=args.sandbox)
+    changed = generate(args.solutions, args.exercises, options, check=args.check)
+    if args.check:
+        for path in changed:
+            print(f"out of date: {path} (run `python -m course_lib.grading generate`)")
+        return 1 if changed else 0
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} exercise notebook(s) updated")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .report import write_csv, write_gradescope
+
+    secret = args.secret or os.environ.get("COURSE_GRADING_SECRET") or DEFAULT_SECRET
+    outputs = [p for p in (args.out, args.json) if p is not None]
+    options = RunOptions(timeout=args.timeout, cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
+                         memory_mb=args.memory, sandbox=args.sandbox,
+                         hide_dirs=[p.resolve().parent for p in outputs] + [p for p in outputs if p.is_dir()],
+                         hide_files=[p for p in outputs if p.is_file()])
+    with Grader(args.solutions, secret, options, args.cache or default_cache_dir()) as grader:
+        results = grader.grade(args.submissions, jobs=max(1, args.jobs))
+    write_csv(results, args.out)
+    if args.json is not None:
+        write_gradescope(results, args.json)
+    for res in results:
+        print(f"{res.submission}: {res.score:g} / {res.max_score:g}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _generate(args) if args.command == "generate" else _grade(args)
+    except (GradingError, SpecError, SandboxUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

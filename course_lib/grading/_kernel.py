@@ -1,0 +1,136 @@
+"""The few lines the driver runs *inside* the submission's kernel for each graded item.
+
+``run_item`` loads the item's inputs from ``in/<item>.npz``, calls the learner's
+function once per case (each call under its own ``SIGALRM`` timeout) and writes
+each result as plain arrays to ``out/<item>/<case>.npz``, or the error to
+``out/<item>/<case>.err``. Nothing here is trusted: the learner's code shares the
+process and may have patched anything. The grader, in another process, reads these
+files with ``allow_pickle=False`` and checks them itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+
+_MAX_ERR = 2000
+
+
+class _CallTimeout(BaseException):
+    """Raised by the alarm; a BaseException so ``except Exception`` in learner code misses it."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _CallTimeout()
+
+
+def _as_plain(value: Any) -> list[np.ndarray]:
+    """The result as a list of plain numeric ndarrays (a tuple gives several)."""
+    parts = list(value) if isinstance(value, tuple) else [value]
+    arrays = []
+    for part in parts:
+        if part is None or isinstance(part, str | bytes | dict | set):
+            raise TypeError(f"returned {type(part).__name__}; expected a number or a numpy array")
+        arr = np.array(part, subok=False)  # copies into a base ndarray: subclasses lose their methods
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"returned an array of dtype {arr.dtype}; expected numbers")
+        arrays.append(arr)
+    return arrays
+
+
+def _profile_counter(codes: dict[Any, str], counts: dict[str, int]) -> Any:
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            name = codes.get(frame.f_code)
+            if name is not None:
+                counts[name] = counts.get(name, 0) + 1
+
+    return hook
+
+
+def _forbidden_codes(forbid: list[str]) -> dict[Any, str]:
+    """Code objects of the forbidden functions (a class contributes all its methods)."""
+    import importlib
+
+    codes: dict[Any, str] = {}
+    for dotted in forbid:
+        module_name, _, attr = dotted.rpartition(".")
+        try:
+            obj = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError):
+            continue
+        members = vars(obj).values() if isinstance(obj, type) else [obj]
+        for m in members:
+            code = getattr(m, "__code__", None)
+            if code is not None:
+                codes[code] = dotted
+    return codes
+
+
+def _remove(*paths: str) -> None:
+    for path in paths:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def _write_error(path: str, exc: BaseException, timeout: float) -> None:
+    _remove(path[: -len(".err")] + ".npz")  # a failed case has no output, whatever was written
+    if isinstance(exc, _CallTimeout):
+        text = f"timed out after {timeout:g} s"
+    else:
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text[:_MAX_ERR])
+
+
+def _call_case(fn: Any, args: list[Any], counts: dict[str, int], codes: dict[Any, str],
+               timeout: float) -> Any:
+    old = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    if codes:
+        sys.setprofile(_profile_counter(codes, counts))
+    try:
+        return fn(*args)
+    finally:
+        sys.setprofile(None)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
+    """Call ``user_ns[job['function']]`` on every case of ``job['item']`` and save the results."""
+    item, n_cases, timeout = job["item"], job["n_cases"], float(job["call_timeout"])
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized result fails its case, not the kernel
+    out_dir = os.path.join("out", item)
+    os.makedirs(out_dir, exist_ok=True)
+    inputs = np.load(os.path.join("in", item + ".npz"), allow_pickle=False)
+    codes = _forbidden_codes(job.get("forbid", []))
+    counts: dict[str, int] = {}
+    fn = user_ns.get(job["function"])
+    for i in range(n_cases):
+        base = os.path.join(out_dir, str(i))
+        _remove(base + ".npz", base + ".err")  # nothing written before this call counts
+        try:
+            if not callable(fn):
+                raise NameError(f"no function named {job['function']!r} is defined in the notebook")
+            args = [inputs[f"{i}/{name}"] for name in job["args"]]
+            args = [a.item() if a.ndim == 0 else a for a in args]  # scalars arrive as Python numbers
+            value = _call_case(fn, args, counts, codes, timeout)
+            arrays = _as_plain(value)
+            np.savez(base + ".npz", **{f"r{k}": a for k, a in enumerate(arrays)},
+                     is_tuple=np.array(isinstance(value, tuple)))
+        except (KeyboardInterrupt, _CallTimeout) as exc:  # stop here: the remaining cases would
+            _write_error(base + ".err", exc, timeout)    # likely hang too, and time is shared
+            break
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes that case's message
+            _write_error(base + ".err", exc, timeout)
+    with open(os.path.join(out_dir, "calls.json"), "w", encoding="utf-8") as fh:
+        json.dump({"forbidden_calls": counts}, fh)

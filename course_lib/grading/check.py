@@ -1,0 +1,151 @@
+"""``check("sigmoid")``: instant feedback in the learner's own notebook.
+
+It runs the item's *public* cases (stored in the exercise notebook's metadata by
+``generate``) against the learner's function, in the learner's kernel, and prints
+a plain report: which case failed, with its input, the expected and the obtained
+values, and the classic mistake when a detector recognises one. Passing here never
+promises full marks: the grader runs other, hidden cases in a separate process.
+
+The notebook holding the public cases is found by, in order: the ``notebook``
+argument; the ``JPY_SESSION_NAME`` variable Jupyter sets; VS Code's
+``__vsc_ipynb_file__``; the most recently modified ``*.ipynb`` in the current
+directory (or ``exercises/``) that declares the item.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cases import Case, decode_array
+from .compare import Output, OutputError, abbreviate, score_case
+from .mistakes import detect
+
+__all__ = ["check", "CheckResult"]
+
+HIDDEN_NOTE = ("Hidden cases are graded separately: passing these public cases "
+               "does not guarantee full marks.")
+
+
+@dataclass
+class CheckResult:
+    """What ``check`` found; truthy when every public case passed."""
+
+    item: str
+    passed: int
+    total: int
+    messages: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    def __repr__(self) -> str:
+        return f"CheckResult(item={self.item!r}, passed={self.passed}, total={self.total})"
+
+
+def _user_namespace() -> dict[str, Any]:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            return shell.user_ns
+    except ImportError:
+        pass
+    return vars(sys.modules["__main__"])
+
+
+def _candidates(notebook: str | None) -> list[str]:
+    if notebook:
+        return [notebook]
+    found = []
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    if session.endswith(".ipynb"):
+        found.append(session)
+    vsc = _user_namespace().get("__vsc_ipynb_file__")
+    if isinstance(vsc, str):
+        found.append(vsc)
+    local = glob.glob("*.ipynb") + glob.glob(os.path.join("exercises", "*.ipynb"))
+    found += sorted(local, key=lambda p: os.path.getmtime(p), reverse=True)
+    return found
+
+
+def _find_item(item: str, notebook: str | None) -> dict[str, Any] | None:
+    for path in _candidates(notebook):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                nb = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        for cell in nb.get("cells", []):
+            meta = cell.get("metadata", {}).get("grading")
+            if isinstance(meta, dict) and meta.get("item") == item and meta.get("public"):
+                return meta
+    return None
+
+
+def _case(entry: dict[str, Any]) -> Case:
+    return Case(args={k: decode_array(v) for k, v in entry["args"]},
+                data={k: decode_array(v) for k, v in entry.get("data", {}).items()}, label=entry["label"])
+
+
+def _show(out: Output) -> str:
+    parts = [abbreviate(a) for a in out.arrays]
+    return f"({', '.join(parts)})" if out.is_tuple else parts[0]
+
+
+def _run_case(fn: Callable[..., Any], meta: dict[str, Any], entry: dict[str, Any]) -> list[str]:
+    """Problems with one public case (empty when it passes)."""
+    case = _case(entry)
+    expected = Output([decode_array(a) for a in entry["expected"]["arrays"]], entry["expected"]["is_tuple"])
+    args = [a.item() if a.ndim == 0 else a.copy() for a in case.args.values()]
+    shown = ", ".join(f"{k}={abbreviate(v, 200)}" for k, v in case.args.items())
+    try:
+        got = Output.from_value(fn(*args))
+    except (OutputError, NotImplementedError) as exc:
+        return [f"{case.label}: {type(exc).__name__}: {exc}"]
+    except Exception as exc:  # noqa: BLE001 - the learner's bug, reported plainly
+        return [f"{case.label}: your function raised {type(exc).__name__}: {exc}\n    input: {shown}"]
+    frac, why = score_case(meta.get("compare", {}), got, expected, case)
+    if frac >= 1.0:
+        return []
+    lines = [f"{case.label} failed: {why}", f"    input:    {shown}", f"    expected: {_show(expected)}",
+             f"    got:      {_show(got)}"]
+    lines += [f"    Likely mistake: {m}" for m in detect(meta.get("mistakes", []), case.args, expected, got)]
+    return lines
+
+
+def check(item: str, function: Callable[..., Any] | None = None, notebook: str | None = None,
+          show: int = 3) -> CheckResult:
+    """Run the public cases of ``item`` against your function and print what happened.
+
+    Parameters
+    ----------
+    item : the graded item's name, e.g. ``"sigmoid"``.
+    function : the function to test (default: the notebook's function of the declared name).
+    notebook : path of the exercise notebook holding the public cases (default: found).
+    show : how many failing cases to print in full.
+    """
+    meta = _find_item(item, notebook)
+    if meta is None:
+        print(f"check({item!r}): no public cases found for this item. Run check() from the exercise "
+              f"notebook's folder, or pass notebook='path/to/exercise.ipynb'.")
+        return CheckResult(item, 0, 0)
+    fn = function if function is not None else _user_namespace().get(meta.get("function", item))
+    if not callable(fn):
+        print(f"check({item!r}): define a function named {meta.get('function', item)!r} first.")
+        return CheckResult(item, 0, len(meta["public"]))
+    failures = [_run_case(fn, meta, entry) for entry in meta["public"]]
+    passed = sum(1 for f in failures if not f)
+    total = len(failures)
+    messages = [line for f in failures if f for line in f]
+    for lines in [f for f in failures if f][:show]:
+        print("\n".join(lines))
+    verdict = "All" if passed == total else "Only"
+    print(f"{item}: {verdict} {passed}/{total} public cases passed. {HIDDEN_NOTE}")
+    return CheckResult(item, passed, total, messages)

@@ -1,0 +1,302 @@
+"""The driver: runs INSIDE the sandbox, executes one notebook and calls its graded functions.
+
+Usage (the grader does this; you never need to)::
+
+    python -m course_lib.grading.driver WORK
+
+``WORK/job.json`` names the notebook and the items. The driver starts a fresh
+IPython kernel (over the sandbox's own loopback), executes the code cells one by
+one with a per-cell timeout (interrupt, then carry on), restarts the kernel and
+replays the cells that had run if a cell kills it, then calls each graded function
+on its inputs from ``WORK/in/`` (see ``_kernel.run_item``).
+
+Before the graded calls, every other process in the sandbox is killed and ``out/``
+is emptied, so nothing the cells started or wrote can stand in for a call's
+output. Each item's files are snapshotted the moment its calls return, and ``out/``
+is rewritten from the snapshots at the end, after the kernel and any stray process
+are dead. ``WORK/out/status.json`` records per-cell errors, per-item failures and
+how many bytes the notebook printed (the output itself is discarded).
+
+The driver never sees expected outputs, the secret or the solutions: it only runs
+code and writes arrays. Comparing them is the grader's job, outside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from typing import Any
+
+_KERNEL_NAME = "course-grading"
+_INTERRUPT_GRACE = 3.0
+
+
+def _write_kernelspec(work: str) -> None:
+    spec_dir = os.path.join(work, ".jupyter", "kernels", _KERNEL_NAME)
+    os.makedirs(spec_dir, exist_ok=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+            "--HistoryManager.enabled=False", "--IPKernelApp.capture_fd_output=False"]
+    with open(os.path.join(spec_dir, "kernel.json"), "w", encoding="utf-8") as fh:
+        json.dump({"argv": argv, "display_name": "grading", "language": "python"}, fh)
+
+
+class Kernel:
+    """A kernel we can execute code in, with timeouts, death detection and restarts."""
+
+    def __init__(self, work: str) -> None:
+        self.work = work
+        self.printed = 0
+        self.restarts = 0
+        self.km: Any = None
+        self.kc: Any = None
+
+    def start(self) -> None:
+        from jupyter_client import KernelManager
+
+        self.km = KernelManager(kernel_name=_KERNEL_NAME)
+        self.km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.work)
+        self.kc = self.km.blocking_client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def stop(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        if self.km is not None:
+            try:
+                self.km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - a dead or wedged kernel is killed either way
+                pass
+        self.km = self.kc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.restarts += 1
+        self.start()
+
+    def pid(self) -> int | None:
+        """The kernel's process id (None if it is not running)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
+    def alive(self) -> bool:
+        return self.km is not None and self.km.is_alive()
+
+    def _count(self, msg: dict[str, Any]) -> None:
+        content = msg["content"]
+        if msg["msg_type"] == "stream":
+            self.printed += len(content.get("text", ""))
+        elif msg["msg_type"] in ("display_data", "execute_result", "update_display_data"):
+            self.printed += sum(len(str(v)) for v in content.get("data", {}).values())
+
+    def _wait_idle(self, msg_id: str, deadline: float) -> tuple[str, str]:
+        """Drain iopub until ``msg_id`` is idle: ('ok'|'error'|'timeout'|'died', error text)."""
+        error = ""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout", error
+            try:
+                msg = self.kc.get_iopub_msg(timeout=min(remaining, 0.2))
+            except queue.Empty:
+                if not self.alive():
+                    return "died", error
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind == "error":
+                error = f"{msg['content'].get('ename', '')}: {msg['content'].get('evalue', '')}"[:2000]
+            elif kind == "status" and msg["content"].get("execution_state") == "idle":
+                return ("error" if error else "ok"), error
+            else:
+                self._count(msg)
+
+    def execute(self, code: str, timeout: float) -> tuple[str, str]:
+        """Run ``code``; on timeout interrupt it (restart if that fails). Returns (status, error)."""
+        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
+        status, error = self._wait_idle(msg_id, time.monotonic() + timeout)
+        if status == "timeout":
+            error = f"timed out after {timeout:.0f} s (interrupted)"
+            try:
+                self.km.interrupt_kernel()
+            except Exception:  # noqa: BLE001
+                pass
+            after, _ = self._wait_idle(msg_id, time.monotonic() + _INTERRUPT_GRACE)
+            if after not in ("ok", "error"):
+                self.restart()
+                status = "timeout-restarted"
+        elif status == "died":
+            error = "the kernel died (the cell exited or killed its own process)"
+        return status, error
+
+
+def _replay(kernel: Kernel, sources: list[str], cell_timeout: float, deadline: float) -> None:
+    for src in sources:
+        left = deadline - time.monotonic()
+        if left <= 1:
+            return
+        status, _ = kernel.execute(src, min(cell_timeout, left))
+        if status == "died":
+            kernel.restart()
+        elif status.startswith("timeout"):
+            return
+
+
+def _run_cells(kernel: Kernel, sources: list[str], job: dict[str, Any], deadline: float
+               ) -> tuple[list[dict[str, Any]], list[str]]:
+    cells, survivors = [], []
+    for idx, src in enumerate(sources):
+        left = deadline - time.monotonic()
+        if left <= 1:
+            cells.append({"cell": idx, "status": "skipped", "error": "out of time for this submission"})
+            continue
+        status, error = kernel.execute(src, min(job["cell_timeout"], left))
+        if status == "died":
+            kernel.restart()
+            _replay(kernel, survivors, job["cell_timeout"], deadline)
+        elif status == "timeout-restarted":
+            _replay(kernel, survivors, job["cell_timeout"], deadline)
+        if status in ("ok", "error"):
+            survivors.append(src)
+        cells.append({"cell": idx, "status": status.split("-")[0], "error": error})
+    return cells, survivors
+
+
+_MAX_OUTPUT = 64 * 2**20
+
+
+def _snapshot(item: str) -> dict[str, bytes]:
+    """The item's output files as bytes, taken as soon as its calls return (regular files only)."""
+    folder, files = os.path.join("out", item), {}
+    try:
+        names = os.listdir(folder) if not os.path.islink(folder) else []
+    except OSError:
+        names = []
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as fh:
+            if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                files[name] = fh.read(_MAX_OUTPUT + 1)[:_MAX_OUTPUT]
+    return files
+
+
+def _restore(snapshots: dict[str, dict[str, bytes]]) -> None:
+    """Rewrite out/ from the snapshots: later writes (replayed cells, stray threads) are discarded."""
+    shutil.rmtree("out", ignore_errors=True)
+    for item, files in snapshots.items():
+        os.makedirs(os.path.join("out", item), exist_ok=True)
+        for name, data in files.items():
+            with open(os.path.join("out", item, name), "wb") as fh:
+                fh.write(data)
+
+
+def _call_items(kernel: Kernel, survivors: list[str], job: dict[str, Any], deadline: float,
+                snapshots: dict[str, dict[str, bytes]]) -> dict[str, Any]:
+    items = {}
+    for item in job["items"]:
+        left = deadline - time.monotonic()
+        if left <= 1:
+            items[item["item"]] = {"status": "skipped", "error": "out of time for this submission"}
+            continue
+        code = ("import course_lib.grading._kernel as __course_grading\n"
+                f"__course_grading.run_item(globals(), {item!r})\n")
+        budget = item["call_timeout"] * item["n_cases"] + 5.0
+        status, error = kernel.execute(code, min(budget, left))
+        if status == "died":
+            error = "the kernel died while the graded function ran"
+            kernel.restart()
+            _replay(kernel, survivors, job["cell_timeout"], deadline)
+        elif status == "timeout-restarted":
+            _replay(kernel, survivors, job["cell_timeout"], deadline)
+        items[item["item"]] = {"status": status.split("-")[0], "error": error}
+        snapshots[item["item"]] = _snapshot(item["item"])
+        if job.get("sandboxed") and kernel.restarts:  # replayed cells may have started daemons again
+            kill_strays(spare=kernel.pid())
+    return items
+
+
+def _ancestors() -> set[int]:
+    pids, pid = {os.getpid()}, os.getppid()
+    while pid > 0 and pid not in pids:
+        pids.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+                pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return pids
+
+
+def kill_strays(spare: int | None = None) -> None:
+    """Kill every other process in the sandbox's PID namespace (daemons included), but ``spare``."""
+    keep = _ancestors() | ({spare} if spare else set())
+    for _ in range(20):
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+
+
+def _read_sources(path: str) -> list[str]:
+    """Code cells of a v4 notebook, read as plain JSON (nbformat takes seconds to import)."""
+    with open(path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    sources = []
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "code":
+            src = cell.get("source", "")
+            sources.append("".join(src) if isinstance(src, list) else str(src))
+    return sources
+
+
+def main(work: str) -> int:
+    os.chdir(work)
+    with open("job.json", encoding="utf-8") as fh:
+        job = json.load(fh)
+    deadline = time.monotonic() + float(job["budget"])
+    status: dict[str, Any] = {"cells": [], "items": {}, "printed_bytes": 0, "kernel_restarts": 0}
+    _write_kernelspec(work)
+    kernel = Kernel(work)
+    snapshots: dict[str, dict[str, bytes]] = {}
+    try:
+        sources = _read_sources(job["notebook"])
+        kernel.start()
+        status["cells"], survivors = _run_cells(kernel, sources, job, deadline)
+        if job.get("sandboxed"):  # whatever the cells started cannot touch the graded calls' outputs
+            kill_strays(spare=kernel.pid())
+        shutil.rmtree("out", ignore_errors=True)  # nor can files the cells wrote there
+        status["items"] = _call_items(kernel, survivors, job, deadline, snapshots)
+    except Exception as exc:  # noqa: BLE001 - reported, and the grader still scores what exists
+        status["driver_error"] = f"{type(exc).__name__}: {exc}"[:2000]
+    finally:
+        status["printed_bytes"], status["kernel_restarts"] = kernel.printed, kernel.restarts
+        kernel.stop()
+    if job.get("sandboxed"):
+        kill_strays()  # nothing the notebook started can rewrite out/ after this point
+    _restore(snapshots)
+    tmp = os.path.join("out", ".status.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(status, fh)
+    os.replace(tmp, os.path.join("out", "status.json"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
