@@ -33,14 +33,15 @@ site: book
 ## Everything CI runs: lint, unit tests, notebooks, then build the site and test it in a browser.
 test: lint unit nbval site
 
-VENDOR := _build/vendor_root/vendor
+VENDOR := _build/vendor
 
 ## JavaScript the offline site needs (MathJax, RequireJS, the widget manager), from npm.
-$(VENDOR)/.done: web/package.json web/package-lock.json
+$(VENDOR)/.done: web/package.json web/package-lock.json web/widgets-config.js
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp -r web/node_modules/mathjax/es5 $(VENDOR)/mathjax
 	cp web/node_modules/requirejs/require.js $(VENDOR)/require.js
+	cp web/widgets-config.js $(VENDOR)/widgets-config.js
 	cp -r web/node_modules/@jupyter-widgets/html-manager/dist $(VENDOR)/html-manager
 	touch $@
 
@@ -49,6 +50,7 @@ vendor: $(VENDOR)/.done
 ## The main job: build the book's static site (warnings are errors).
 book: install vendor
 	$(VENV)/bin/jupyter-book build --warningiserror --keep-going .
+	rm -rf _build/html/vendor && cp -r $(VENDOR) _build/html/vendor && rm _build/html/vendor/.done
 	@echo "The site is at _build/html/index.html"
 
 ## Re-execute the chapter notebooks in place (after editing one).
