@@ -38,7 +38,8 @@ def _missing(reason: str) -> None:
 
 
 def _pages() -> list[str]:
-    pages = sorted(p.relative_to(SITE).as_posix() for p in SITE.glob("book/*.html"))
+    pages = sorted(p.relative_to(SITE).as_posix()
+                   for folder in ("book", "exercises", "docs") for p in SITE.glob(f"{folder}/*.html"))
     return ["index.html", *pages]
 
 

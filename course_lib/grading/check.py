@@ -9,7 +9,8 @@ promises full marks: the grader runs other, hidden cases in a separate process.
 The notebook holding the public cases is found by, in order: the ``notebook``
 argument; the ``JPY_SESSION_NAME`` variable Jupyter sets; VS Code's
 ``__vsc_ipynb_file__``; the most recently modified ``*.ipynb`` in the current
-directory (or ``exercises/``) that declares the item.
+directory (or ``exercises/``, or ``../exercises/`` when run from ``solutions/``)
+that declares the item.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def _candidates(notebook: str | None) -> list[str]:
     vsc = _user_namespace().get("__vsc_ipynb_file__")
     if isinstance(vsc, str):
         found.append(vsc)
-    local = glob.glob("*.ipynb") + glob.glob(os.path.join("exercises", "*.ipynb"))
+    # the exercise itself, or (for an author running solutions/) its generated twin
+    local = [p for folder in (".", "exercises", os.path.join("..", "exercises"))
+             for p in glob.glob(os.path.join(folder, "*.ipynb"))]
     found += sorted(local, key=lambda p: os.path.getmtime(p), reverse=True)
     return found
 

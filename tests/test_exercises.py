@@ -1,0 +1,76 @@
+"""The course's own exercises: generated from solutions/, full marks for the solutions, 0 untouched.
+
+Runs the grading CLI exactly as an instructor would, over every chapter's
+solutions notebook and its generated exercise notebook at once (two in parallel),
+in the bubblewrap sandbox when it is available.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_lib.grading.spec import read_items
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = ["02_regression", "03_losses", "04_backpropagation", "05_optimizers", "06_regularization"]
+pytestmark = pytest.mark.slow
+
+
+def _grading(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "course_lib.grading", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_every_chapter_from_regression_on_has_five_graded_items_and_an_open_ended_one():
+    assert [p.stem for p in SOLUTIONS] == CHAPTERS
+    total = 0
+    for path in SOLUTIONS:
+        items = read_items(path)
+        assert len(items) >= 5, f"{path.name} has {len(items)} graded items"
+        behavioural = [i for i in items if i.compare.get("checker", "allclose") != "allclose"]
+        assert behavioural, f"{path.name} has no item checked by behaviour"
+        total += len(items)
+    assert total >= 25
+
+
+def test_exercises_are_generated_from_the_current_solutions():
+    res = _grading("generate", "--check", cwd=ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.fixture(scope="module")
+def grades(tmp_path_factory) -> dict[str, list[dict[str, str]]]:
+    out = tmp_path_factory.mktemp("course-grades") / "grades.csv"
+    subs = [str(p) for p in SOLUTIONS] + [str(ROOT / "exercises" / p.name) for p in SOLUTIONS]
+    res = _grading("grade", *subs, "--solutions", str(ROOT / "solutions"), "--out", str(out),
+                   "--jobs", "2", "--cache", str(out.parent / "cache"), cwd=out.parent)
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows: dict[str, list[dict[str, str]]] = {}
+    with open(out, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            rows.setdefault(row["submission"], []).append(row)
+    return rows
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solutions_score_full_marks(grades, chapter):
+    rows = grades[str(ROOT / "solutions" / f"{chapter}.ipynb")]
+    assert len(rows) == len(read_items(ROOT / "solutions" / f"{chapter}.ipynb"))
+    for row in rows:
+        assert float(row["score"]) == float(row["max_score"]) > 0, row
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_untouched_exercises_score_zero(grades, chapter):
+    rows = grades[str(ROOT / "exercises" / f"{chapter}.ipynb")]
+    assert len(rows) == len(read_items(ROOT / "solutions" / f"{chapter}.ipynb"))
+    for row in rows:
+        assert float(row["score"]) == 0.0, row
