@@ -15,7 +15,7 @@ so machine noise hits all of them alike) and the ratios (a)/(c) and (b)/(c).
 Targets at batch 64: (a)/(c) <= 1.2 and (b)/(c) <= 1.6. Ratios are measured in
 this one run; nothing here asserts on time.
 
-    python bench/train_speed.py [--epochs 3] [--repeats 5]
+    python bench/train_speed.py [--epochs 5] [--repeats 9]
 """
 
 from __future__ import annotations
@@ -173,8 +173,8 @@ def torch_method():
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per repeat")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per repeat")
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 64, 256])
     args = parser.parse_args()
 

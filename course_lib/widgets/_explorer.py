@@ -14,6 +14,10 @@ from ..plots import small_multiples
 
 __all__ = ["Explorer"]
 
+# Margins of a live figure, as fractions of its size: room for tick labels, axis
+# labels and a title on a single Axes.
+_LIVE_MARGINS = {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.91}
+
 
 class Explorer:
     """An interactive figure: ``draw(compute(**slider_values), ax)`` redrawn on every change.
@@ -56,8 +60,15 @@ class Explorer:
         return self.compute(**{**self.values(), **overrides})
 
     def figure(self, **overrides: Any) -> Figure:
-        """A new figure drawn for the current values (with overrides)."""
-        fig, ax = plt.subplots(figsize=self.figsize)
+        """A new figure drawn for the current values (with overrides).
+
+        Live figures use fixed margins instead of the book's constrained layout:
+        solving the layout costs 40-70 ms per redraw on a two-core machine, most of
+        the 100 ms a slider move may take (see bench/widget_speed.py).
+        """
+        fig = plt.figure(figsize=self.figsize, layout="none")
+        fig.subplots_adjust(**_LIVE_MARGINS)
+        ax = fig.add_subplot()
         self.draw(self.result(**overrides), ax)
         return fig
 
