@@ -1,6 +1,9 @@
 """Grading speed: 40 copies of a solved notebook, graded two at a time.
 
-    python bench/grade_speed.py [--copies 40] [--jobs 2] [--sandbox auto|bwrap|none]
+    python bench/grade_speed.py [--solution NOTEBOOK] [--copies 40] [--jobs 2] [--sandbox auto|bwrap|none]
+
+The solved notebook defaults to the grader's demo fixture; pass a chapter's, e.g.
+``--solution solutions/06_regularization.ipynb``, to time a real exercise set.
 
 Prints the median wall-clock seconds per submission (each one: sandbox, fresh kernel,
 every cell, every graded call, comparison) and the throughput in submissions per
@@ -29,21 +32,23 @@ SOLVED = ROOT / "tests" / "grading" / "solutions" / "01_demo.ipynb"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--solution", type=Path, default=SOLVED, help="a solved notebook")
     parser.add_argument("--copies", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto")
     args = parser.parse_args()
+    solved = args.solution.resolve()
 
     with tempfile.TemporaryDirectory(prefix="grade-speed-") as tmp:
         tmp_path = Path(tmp)
         subs = []
         for i in range(args.copies):
             subs.append(tmp_path / f"student_{i:03d}.ipynb")
-            shutil.copyfile(SOLVED, subs[-1])
+            shutil.copyfile(solved, subs[-1])
         options = RunOptions(timeout=120.0, sandbox=args.sandbox)
-        with Grader(SOLVED, "bench-secret", options, tmp_path / "cache") as grader:
+        with Grader(solved, "bench-secret", options, tmp_path / "cache") as grader:
             t0 = time.perf_counter()
-            grader.expected(SOLVED)
+            grader.expected(solved)
             setup = time.perf_counter() - t0
             durations: list[float] = []
             grade_one = grader.grade_one
@@ -60,7 +65,7 @@ def main() -> int:
             wall = time.perf_counter() - t0
         sandboxed = options.use_bwrap()
     full = sum(1 for r in results if r.score == r.max_score)
-    print(f"submissions: {len(results)} ({full} with full marks), jobs: {args.jobs}, "
+    print(f"{solved.name}: {len(results)} submissions ({full} with full marks), jobs: {args.jobs}, "
           f"sandbox: {'bwrap' if sandboxed else 'NONE'}")
     print(f"expected outputs (once, not timed below): {setup:.2f} s")
     print(f"median seconds per submission: {statistics.median(durations):.2f} s (target <= 5 s)")
