@@ -232,17 +232,22 @@ def _lr_slider(value: float, options: tuple[float, ...]) -> W.SelectionSlider:
                              continuous_update=False)
 
 
+def _linear_gd_controls(lr: float, n_iter: int) -> dict[str, W.ValueWidget]:
+    """The sliders of both linear-regression explorers, at their own defaults."""
+    return {
+        "lr": _lr_slider(lr, LINE_LRS),
+        "n_iter": W.IntSlider(value=n_iter, min=1, max=300, step=1, description="n_iter",
+                              continuous_update=False),
+        "standardize": W.Checkbox(value=False, description="standardize x"),
+    }
+
+
 def linear_gd_loss_explorer() -> Explorer:
     """The loss curve of gradient descent on a line, for a learning rate and a number of steps."""
     return Explorer(
         linear_gd,
         draw.draw_excess_loss,
-        {
-            "lr": _lr_slider(0.05, LINE_LRS),
-            "n_iter": W.IntSlider(value=100, min=1, max=300, step=1, description="n_iter",
-                                  continuous_update=False),
-            "standardize": W.Checkbox(value=False, description="standardize x"),
-        },
+        _linear_gd_controls(lr=0.05, n_iter=100),
         title="Gradient descent on the MSE of a line: the loss still to be removed",
     )
 
@@ -252,12 +257,7 @@ def linear_gd_path_explorer() -> Explorer:
     return Explorer(
         linear_gd,
         draw.draw_gd_path,
-        {
-            "lr": _lr_slider(0.095, LINE_LRS),
-            "n_iter": W.IntSlider(value=40, min=1, max=300, step=1, description="n_iter",
-                                  continuous_update=False),
-            "standardize": W.Checkbox(value=False, description="standardize x"),
-        },
+        _linear_gd_controls(lr=0.095, n_iter=40),
         title="Gradient descent on the MSE of a line: the path in parameter space",
         figsize=(5.0, 4.6),
     )
