@@ -86,7 +86,8 @@ def redraw_ms(explorer, **change) -> tuple[float, float, float]:
     fig.subplots_adjust(**_LIVE_MARGINS)
     explorer.draw(result, fig.add_subplot())
     t2 = time.perf_counter()
-    fig.savefig(io.BytesIO(), format="png")
+    # what matplotlib's inline backend does with every figure a cell shows
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
     plt.close(fig)
     t3 = time.perf_counter()
     return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
