@@ -3,11 +3,12 @@
 For every explorer in the book, and every control of it, the benchmark moves the
 control through several of its values, the others staying at their defaults, and
 times one full redraw per move, the same one ``Explorer.figure`` makes: the
-compute function, the draw function, and rendering the figure to PNG (what the
-notebook's inline backend sends to the browser), reported in total and split.
+compute function, the draw function, and rendering the figure to the PNG the
+widget displays (``render_png``), reported in total and split.
 Each value is seen for the first time ("cold"), so caches inside the compute
 functions do not flatter the figures; a second pass over the same values shows
-the warm (cached) time.
+the warm (cached) time. Explorers that train a model precompute every slider
+value when they are built; the "built" column shows what that costs, once.
 
     python bench/widget_speed.py
 
@@ -16,7 +17,6 @@ Times come from this one run on this machine; nothing here asserts on time.
 
 from __future__ import annotations
 
-import io
 import statistics
 import time
 
@@ -33,28 +33,28 @@ from course_lib.widgets import (
     regression,
     regularization,
 )
-from course_lib.widgets._explorer import _LIVE_MARGINS
+from course_lib.widgets._explorer import _LIVE_MARGINS, render_png
 
 TARGET_MS = 100.0
 
 
 def explorers():
-    """(chapter, name, explorer) for every widget the chapters display."""
+    """(chapter, name, factory) for every widget the chapters display."""
     rng = np.random.default_rng(0)
     x_line, y_line = data.noisy_line(40, slope=2.0, intercept=0.0, noise=1.0, x_range=(-2.0, 2.0),
                                      rng=rng)
     x_line = data.standardize(x_line)[0][:, 0]
-    yield "1", "approximation", introduction.approximation_explorer()
-    yield "1", "learning rate", introduction.learning_rate_explorer(x_line, y_line)
-    yield "2", "linear GD loss", regression.linear_gd_loss_explorer()
-    yield "2", "linear GD path", regression.linear_gd_path_explorer()
-    yield "2", "logistic GD", regression.logistic_gd_explorer()
-    yield "3", "outlier", losses.outlier_explorer()
-    yield "3", "logit", losses.logit_explorer()
-    yield "4", "gradient flow", backpropagation.gradient_flow_explorer()
-    yield "5", "optimizer paths", optimizers.optimizer_explorer()
-    yield "6", "polynomial ridge", regularization.poly_ridge_explorer()
-    yield "6", "dropout", regularization.dropout_explorer()
+    yield "1", "approximation", introduction.approximation_explorer
+    yield "1", "learning rate", lambda: introduction.learning_rate_explorer(x_line, y_line)
+    yield "2", "linear GD loss", regression.linear_gd_loss_explorer
+    yield "2", "linear GD path", regression.linear_gd_path_explorer
+    yield "2", "logistic GD", regression.logistic_gd_explorer
+    yield "3", "outlier", losses.outlier_explorer
+    yield "3", "logit", losses.logit_explorer
+    yield "4", "gradient flow", backpropagation.gradient_flow_explorer
+    yield "5", "optimizer paths", optimizers.optimizer_explorer
+    yield "6", "polynomial ridge", regularization.poly_ridge_explorer
+    yield "6", "dropout", regularization.dropout_explorer
 
 
 def slider_values(control: W.ValueWidget, n: int = 5) -> list:
@@ -86,19 +86,20 @@ def redraw_ms(explorer, **change) -> tuple[float, float, float]:
     fig.subplots_adjust(**_LIVE_MARGINS)
     explorer.draw(result, fig.add_subplot())
     t2 = time.perf_counter()
-    # what matplotlib's inline backend does with every figure a cell shows
-    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
-    plt.close(fig)
+    render_png(fig)  # exactly what the widget sends to the notebook
     t3 = time.perf_counter()
     return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
 
 
 def main() -> None:
     plots.use_book_style()
-    print(f"{'ch':>2}  {'widget':<18} {'moves':>5} {'cold median':>12} {'cold max':>9} "
+    print(f"{'ch':>2}  {'widget':<18} {'built':>7} {'moves':>5} {'cold median':>12} {'cold max':>9} "
           f"{'warm median':>12}   median split compute/draw/render   target {TARGET_MS:.0f} ms")
     medians = []
-    for chapter, name, explorer in explorers():
+    for chapter, name, factory in explorers():
+        start = time.perf_counter()
+        explorer = factory()  # some explorers precompute their results here
+        built = time.perf_counter() - start
         changes = [{key: v} for key, c in explorer.controls.items() for v in slider_values(c)]
         cold = [redraw_ms(explorer, **change) for change in changes]
         warm = [sum(redraw_ms(explorer, **change)) for change in changes]
@@ -107,8 +108,8 @@ def main() -> None:
         medians.append(med)
         split = "/".join(f"{statistics.median(p[i] for p in cold):.0f}" for i in range(3))
         verdict = "ok" if med < TARGET_MS else "SLOW"
-        print(f"{chapter:>2}  {name:<18} {len(changes):>5} {med:>10.1f}ms {max(totals):>7.1f}ms "
-              f"{statistics.median(warm):>10.1f}ms   {split:>30}   {verdict}")
+        print(f"{chapter:>2}  {name:<18} {built:>6.2f}s {len(changes):>5} {med:>10.1f}ms "
+              f"{max(totals):>7.1f}ms {statistics.median(warm):>10.1f}ms   {split:>30}   {verdict}")
     print(f"widgets under target (cold median): {sum(m < TARGET_MS for m in medians)}/{len(medians)}")
 
 

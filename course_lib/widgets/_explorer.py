@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -12,7 +14,7 @@ from matplotlib.figure import Figure
 
 from ..plots import small_multiples
 
-__all__ = ["Explorer"]
+__all__ = ["Explorer", "render_png"]
 
 # Margins of a live figure, as fractions of its size: room for tick labels, axis
 # labels and a title on a single Axes.
@@ -32,6 +34,11 @@ class Explorer:
     fixed : further keyword arguments passed to ``compute`` unchanged
     title : shown above the controls
     figsize : size of the interactive figure, inches
+    precompute : compute every combination of the controls' values now, so that a
+        slider move only draws. For explorers whose compute function trains a
+        model; every control must then offer a finite list of options
+        (``SelectionSlider``, ``Dropdown``, ``Checkbox``, ...), at most 64
+        combinations.
     """
 
     def __init__(
@@ -43,6 +50,7 @@ class Explorer:
         fixed: Mapping[str, Any] | None = None,
         title: str = "",
         figsize: tuple[float, float] = (6.4, 4.0),
+        precompute: bool = False,
     ) -> None:
         self.compute = compute
         self.draw = draw
@@ -50,6 +58,11 @@ class Explorer:
         self.fixed = dict(fixed or {})
         self.title = title
         self.figsize = figsize
+        self._cache: dict[tuple, Any] | None = None
+        if precompute:
+            self._cache = {}
+            for combination in _combinations(self.controls):
+                self.result(**combination)
 
     def values(self) -> dict[str, Any]:
         """The current slider values (initially the defaults) plus the fixed arguments."""
@@ -57,7 +70,13 @@ class Explorer:
 
     def result(self, **overrides: Any) -> Any:
         """``compute`` at the current values, with some of them overridden."""
-        return self.compute(**{**self.values(), **overrides})
+        values = {**self.values(), **overrides}
+        if self._cache is None:
+            return self.compute(**values)
+        key = tuple(values[name] for name in self.controls)
+        if key not in self._cache:
+            self._cache[key] = self.compute(**values)
+        return self._cache[key]
 
     def figure(self, **overrides: Any) -> Figure:
         """A new figure drawn for the current values (with overrides).
@@ -72,9 +91,14 @@ class Explorer:
         self.draw(self.result(**overrides), ax)
         return fig
 
+    def png(self, **overrides: Any) -> bytes:
+        """The live figure for the current values (with overrides), rendered to PNG."""
+        return render_png(self.figure(**overrides))
+
     def _update(self, **values: Any) -> None:
-        self.figure(**values)
-        plt.show()
+        from IPython.display import Image, display
+
+        display(Image(data=self.png(**values)))
 
     def widget(self) -> W.Widget:
         """The controls above a live output area; display it in a notebook cell."""
@@ -95,3 +119,44 @@ class Explorer:
         results = [self.result(**{name: v}) for v in values]
         titles = [f"{label} = {v:g}" if isinstance(v, float) else f"{label} = {v}" for v in values]
         return small_multiples(self.draw, results, titles, ncols=ncols, sharey=sharey)
+
+
+def render_png(fig: Figure) -> bytes:
+    """Render a live figure to PNG bytes and close it.
+
+    Its margins are fixed, so this skips the inline backend's ``bbox_inches="tight"``
+    pass (an extra layout of every text) and uses light PNG compression: together
+    about 20 ms of a slider move (see bench/widget_speed.py).
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+_MAX_PRECOMPUTED = 64
+
+
+def _options(name: str, control: W.ValueWidget) -> list[Any]:
+    if isinstance(control, W.Checkbox):
+        return [False, True]
+    options = getattr(control, "options", None)
+    if options is None:
+        raise ValueError(
+            f"cannot precompute control {name!r} ({type(control).__name__}): it has no finite "
+            "list of values; use a SelectionSlider or Dropdown"
+        )
+    # options are plain values or (label, value) pairs
+    return [o[1] if isinstance(o, tuple) else o for o in options]
+
+
+def _combinations(controls: Mapping[str, W.ValueWidget]) -> list[dict[str, Any]]:
+    """Every combination of the controls' values, as keyword arguments."""
+    names = list(controls)
+    grids = [_options(name, controls[name]) for name in names]
+    count = 1
+    for grid in grids:
+        count *= len(grid)
+    if count > _MAX_PRECOMPUTED:
+        raise ValueError(f"precompute would run compute {count} times (at most {_MAX_PRECOMPUTED})")
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grids)]

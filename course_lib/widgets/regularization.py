@@ -476,4 +476,5 @@ def dropout_explorer(data: PolyData | None = None) -> Explorer:
                                 continuous_update=False)},
         fixed={"data": data if data is not None else _default_poly_data()},
         title="Dropout rate of a one-hidden-layer network",
+        precompute=True,  # training takes 0.3-0.4 s per rate: train every rate once, up front
     )  # fmt: skip

@@ -1,0 +1,70 @@
+"""The Explorer shared by every widget: values, overrides, precomputation, PNG rendering."""
+
+import ipywidgets as W
+import matplotlib
+import numpy as np
+import pytest
+
+from course_lib.widgets import Explorer
+from course_lib.widgets._explorer import render_png
+
+matplotlib.use("Agg")
+
+
+class CountingCompute:
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, a, flag, scale):
+        self.calls.append((a, flag, scale))
+        return np.linspace(0, 1, 5) * a * scale * (2 if flag else 1)
+
+
+def _draw(result, ax):
+    ax.plot(result)
+
+
+def _controls(a_widget=None):
+    return {
+        "a": a_widget or W.SelectionSlider(options=[1, 2, 3], value=2),
+        "flag": W.Checkbox(value=False),
+    }
+
+
+def test_result_uses_current_values_fixed_arguments_and_overrides():
+    compute = CountingCompute()
+    explorer = Explorer(compute, _draw, _controls(), fixed={"scale": 10.0})
+    np.testing.assert_allclose(explorer.result(), np.linspace(0, 1, 5) * 20.0)
+    np.testing.assert_allclose(explorer.result(a=3, flag=True), np.linspace(0, 1, 5) * 60.0)
+    assert explorer.values() == {"scale": 10.0, "a": 2, "flag": False}
+
+
+def test_precompute_computes_every_combination_once_and_reuses_it():
+    compute = CountingCompute()
+    explorer = Explorer(compute, _draw, _controls(), fixed={"scale": 1.0}, precompute=True)
+    assert sorted(compute.calls) == sorted((a, f, 1.0) for a in (1, 2, 3) for f in (False, True))
+    before = len(compute.calls)
+    first = explorer.result(a=3, flag=True)
+    assert explorer.result(a=3, flag=True) is first
+    explorer.png(a=1)
+    assert len(compute.calls) == before  # slider moves only draw
+
+
+def test_precompute_refuses_continuous_or_huge_controls():
+    with pytest.raises(ValueError, match="no finite list of values"):
+        Explorer(CountingCompute(), _draw, _controls(W.FloatSlider(value=1.0)),
+                 fixed={"scale": 1.0}, precompute=True)
+    many = {f"c{i}": W.SelectionSlider(options=[0, 1, 2], value=0) for i in range(4)}
+    with pytest.raises(ValueError, match="81 times"):
+        Explorer(lambda **kw: 0, _draw, many, precompute=True)
+
+
+def test_png_renders_a_live_figure_and_closes_it():
+    import matplotlib.pyplot as plt
+
+    explorer = Explorer(CountingCompute(), _draw, _controls(), fixed={"scale": 1.0})
+    open_before = len(plt.get_fignums())
+    data = explorer.png(a=1)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(plt.get_fignums()) == open_before
+    assert render_png(explorer.figure())[:4] == b"\x89PNG"
