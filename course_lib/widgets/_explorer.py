@@ -11,6 +11,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter, NullFormatter
 
 from ..plots import small_multiples
 
@@ -83,12 +84,15 @@ class Explorer:
 
         Live figures use fixed margins instead of the book's constrained layout:
         solving the layout costs 40-70 ms per redraw on a two-core machine, most of
-        the 100 ms a slider move may take (see bench/widget_speed.py).
+        the 100 ms a slider move may take (see bench/widget_speed.py). For the same
+        reason their log-scale axes are labelled ``1e-05`` rather than as
+        typeset powers of ten, which matplotlib parses as mathtext on every draw.
         """
         fig = plt.figure(figsize=self.figsize, layout="none")
         fig.subplots_adjust(**_LIVE_MARGINS)
         ax = fig.add_subplot()
         self.draw(self.result(**overrides), ax)
+        _plain_log_labels(ax)
         return fig
 
     def png(self, **overrides: Any) -> bytes:
@@ -135,6 +139,14 @@ def render_png(fig: Figure) -> bytes:
 
 
 _MAX_PRECOMPUTED = 64
+
+
+def _plain_log_labels(ax: Axes) -> None:
+    """Label log-scale axes with plain text (``1e-05``) instead of mathtext."""
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() == "log":
+            axis.set_major_formatter(LogFormatter())
+            axis.set_minor_formatter(NullFormatter())
 
 
 def _options(name: str, control: W.ValueWidget) -> list[Any]:
