@@ -28,7 +28,7 @@ from ._validation import (
     check_ndim,
     check_same_shape,
 )
-from .activations import _logsumexp, _sigmoid
+from .activations import _logsumexp, _sigmoid, softmax
 
 __all__ = [
     "mse",
@@ -225,8 +225,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> float:
 def cross_entropy_grad(logits: ArrayLike, target: ArrayLike) -> Array:
     r""":math:`\frac{1}{n}(\operatorname{softmax}(z) - y)`, shape ``(n_samples, n_classes)``."""
     z, y = _logits_and_targets(logits, target)
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return (e / e.sum(axis=1, keepdims=True) - y) / z.shape[0]
+    return (softmax(z, axis=1) - y) / z.shape[0]
 
 
 # --- loss modules ------------------------------------------------------------

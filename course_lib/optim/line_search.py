@@ -18,8 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_float_array, check_nonnegative, check_positive, check_same_shape
-from .lr_scheduler import _check_step_size
+from .._validation import (
+    as_float_array,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_same_shape,
+)
 
 __all__ = [
     "backtracking_line_search", "gradient_descent_line_search", "gradient_descent",
@@ -89,12 +94,7 @@ def _check_search_params(lr0: float, shrink: float, c: float, max_iter: int) -> 
         raise ValueError(f"Invalid shrink: {shrink} (must be in (0, 1))")
     if not 0 < c < 1:
         raise ValueError(f"Invalid c: {c} (must be in (0, 1))")
-    _check_step_size(max_iter)
-
-
-def _check_n_iter(n_iter: int) -> None:
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-        raise ValueError(f"Invalid n_iter: {n_iter!r} (must be an int >= 0)")
+    check_int(max_iter, "max_iter")
 
 
 def _backtrack(f, x, fx, slope, d, lr0, shrink, c, max_iter) -> tuple[float, float, int]:
@@ -165,7 +165,7 @@ def gradient_descent_line_search(
     (x, history) : the last iterate (shape of ``x0``) and a :class:`DescentHistory`.
     """
     _check_search_params(lr0, shrink, c, max_iter)
-    _check_n_iter(n_iter)
+    check_int(n_iter, "n_iter", minimum=0)
     x = np.array(as_float_array(x0, "x0"), copy=True)
     fx, n_evals = float(f(x)), 1
     xs, losses, lrs = [x], [fx], []
@@ -197,7 +197,7 @@ def gradient_descent(
     :func:`gradient_descent_line_search`.
     """
     check_nonnegative(lr, "learning rate")
-    _check_n_iter(n_iter)
+    check_int(n_iter, "n_iter", minimum=0)
     x = np.array(as_float_array(x0, "x0"), copy=True)
     xs, losses = [x], [float(f(x))]
     for _ in range(n_iter):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_float_array, check_nonnegative, check_positive
+from .._validation import as_float_array, check_int, check_nonnegative, check_positive
 
 __all__ = [
     "step_decay", "exponential_decay", "inverse_time_decay",
@@ -52,7 +52,7 @@ def step_decay(lr0: float, epoch: ArrayLike, step_size: int, gamma: float = 0.1)
     ``epoch`` may be a number (returns a float) or an array (returns an array of its shape).
     """
     check_nonnegative(lr0, "lr0")
-    _check_step_size(step_size)
+    check_int(step_size, "step_size")
     check_positive(gamma, "gamma")
     return _out(lr0 * gamma ** np.floor_divide(_epochs(epoch), step_size))
 
@@ -78,11 +78,6 @@ def inverse_time_decay(lr0: float, epoch: ArrayLike, decay_rate: float) -> float
     check_nonnegative(lr0, "lr0")
     check_nonnegative(decay_rate, "decay_rate")
     return _out(lr0 / (1 + decay_rate * _epochs(epoch)))
-
-
-def _check_step_size(step_size: int) -> None:
-    if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) or step_size < 1:
-        raise ValueError(f"Invalid step_size: {step_size!r} (must be a positive int)")
 
 
 # ------------------------------------------------------------- scheduler classes
@@ -144,7 +139,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
-        _check_step_size(step_size)
+        check_int(step_size, "step_size")
         check_positive(gamma, "gamma")
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer)

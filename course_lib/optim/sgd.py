@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_float_array, check_nonnegative, check_probability
+from .._validation import as_float_array, check_int, check_nonnegative, check_probability
 from .optimizer import Array, Optimizer, ParamLike
 
 __all__ = ["SGD", "sgd_update", "momentum_update", "momentum_trajectory"]
@@ -198,8 +198,7 @@ def momentum_trajectory(
         raise ValueError(f"convention must be 'pytorch', 'velocity' or 'ema'; got {convention!r}")
     if nesterov and convention == "ema":
         raise ValueError("nesterov=True is defined for convention 'pytorch' or 'velocity'")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"Invalid n_steps: {n_steps!r} (must be an int >= 0)")
+    check_int(n_steps, "n_steps", minimum=0)
     v = np.zeros_like(x)
     path = [x.copy()]
     for _ in range(n_steps):
