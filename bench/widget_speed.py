@@ -7,8 +7,10 @@ compute function, the draw function, and rendering the figure to the PNG the
 widget displays (``render_png``), reported in total and split.
 Each value is seen for the first time ("cold"), so caches inside the compute
 functions do not flatter the figures; a second pass over the same values shows
-the warm (cached) time. Explorers that train a model precompute every slider
-value when they are built; the "built" column shows what that costs, once.
+the warm (cached) time. The "built" column is what an explorer costs once, before
+the first slider move: its first figure, which solves the layout every later
+figure reuses, and for the explorers that train a model, every slider value
+precomputed.
 
     python bench/widget_speed.py
 
@@ -20,8 +22,6 @@ from __future__ import annotations
 import statistics
 import time
 
-import ipywidgets as W
-import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import data, plots
@@ -33,7 +33,7 @@ from course_lib.widgets import (
     regression,
     regularization,
 )
-from course_lib.widgets._explorer import _LIVE_MARGINS, render_png
+from course_lib.widgets._explorer import render_png, sample_values
 
 TARGET_MS = 100.0
 
@@ -57,34 +57,12 @@ def explorers():
     yield "6", "dropout", regularization.dropout_explorer
 
 
-def slider_values(control: W.ValueWidget, n: int = 5) -> list:
-    """Up to ``n`` values a learner can move ``control`` to, the default excluded."""
-    if isinstance(control, (W.SelectionSlider, W.Dropdown, W.ToggleButtons, W.RadioButtons)):
-        # options are either plain values or (label, value) pairs
-        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
-    elif isinstance(control, W.Checkbox):
-        values = [not control.value]
-    elif isinstance(control, (W.FloatLogSlider,)):
-        values = list(control.base ** np.linspace(control.min, control.max, n))
-    elif isinstance(control, (W.IntSlider,)):
-        values = sorted({int(v) for v in np.linspace(control.min, control.max, n)})
-    elif isinstance(control, (W.FloatSlider,)):
-        values = [float(v) for v in np.linspace(control.min, control.max, n)]
-    else:
-        raise TypeError(f"no values known for {type(control).__name__}")
-    values = [v for v in values if v != control.value]
-    step = max(1, len(values) // n)
-    return values[::step][:n]
-
-
 def redraw_ms(explorer, **change) -> tuple[float, float, float]:
     """Milliseconds for (compute, draw, render to PNG) of one redraw."""
     t0 = time.perf_counter()
     result = explorer.result(**change)
     t1 = time.perf_counter()
-    fig = plt.figure(figsize=explorer.figsize, layout="none")
-    fig.subplots_adjust(**_LIVE_MARGINS)
-    explorer.draw(result, fig.add_subplot())
+    fig = explorer.figure_for(result)
     t2 = time.perf_counter()
     render_png(fig)  # exactly what the widget sends to the notebook
     t3 = time.perf_counter()
@@ -99,8 +77,9 @@ def main() -> None:
     for chapter, name, factory in explorers():
         start = time.perf_counter()
         explorer = factory()  # some explorers precompute their results here
+        explorer.figure()  # the first figure solves the layout, once per explorer
         built = time.perf_counter() - start
-        changes = [{key: v} for key, c in explorer.controls.items() for v in slider_values(c)]
+        changes = [{key: v} for key, c in explorer.controls.items() for v in sample_values(c)]
         cold = [redraw_ms(explorer, **change) for change in changes]
         warm = [sum(redraw_ms(explorer, **change)) for change in changes]
         totals = [sum(parts) for parts in cold]

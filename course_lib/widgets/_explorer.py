@@ -9,18 +9,14 @@ from typing import Any
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter, NullFormatter
+from matplotlib.ticker import LogFormatter, LogLocator, NullLocator
 
 from ..plots import small_multiples
 
-__all__ = ["Explorer", "render_png"]
-
-# Margins of a live figure, as fractions of its size: room for tick labels, axis
-# labels and a title on a single Axes.
-_LIVE_MARGINS = {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.91}
-
+__all__ = ["Explorer", "render_png", "sample_values"]
 
 class Explorer:
     """An interactive figure: ``draw(compute(**slider_values), ax)`` redrawn on every change.
@@ -60,6 +56,7 @@ class Explorer:
         self.title = title
         self.figsize = figsize
         self._cache: dict[tuple, Any] | None = None
+        self._box: list[float] | None = None  # the live axes' [left, bottom, width, height]
         if precompute:
             self._cache = {}
             for combination in _combinations(self.controls):
@@ -80,20 +77,36 @@ class Explorer:
         return self._cache[key]
 
     def figure(self, **overrides: Any) -> Figure:
-        """A new figure drawn for the current values (with overrides).
+        """A new live figure drawn for the current values (with overrides)."""
+        return self.figure_for(self.result(**overrides))
 
-        Live figures use fixed margins instead of the book's constrained layout:
-        solving the layout costs 40-70 ms per redraw on a two-core machine, most of
-        the 100 ms a slider move may take (see bench/widget_speed.py). For the same
-        reason their log-scale axes are labelled ``1e-05`` rather than as
-        typeset powers of ten, which matplotlib parses as mathtext on every draw.
+    def figure_for(self, result: Any) -> Figure:
+        """A new live figure showing ``result``: one ``Axes``, drawn by ``draw``.
+
+        A slider move must redraw in well under 100 ms, and on a two-core machine
+        matplotlib's layout and text rendering take most of that (see
+        bench/widget_speed.py). So the layout is solved once per explorer, by
+        constrained layout at the default values, and every live figure reuses
+        the axes' position. Log-scale axes get plain labels (``1e-05``: no
+        mathtext to parse on each redraw) and no minor ticks.
         """
+        box = self._layout_box()
         fig = plt.figure(figsize=self.figsize, layout="none")
-        fig.subplots_adjust(**_LIVE_MARGINS)
-        ax = fig.add_subplot()
-        self.draw(self.result(**overrides), ax)
-        _plain_log_labels(ax)
+        ax = fig.add_axes(box)
+        self.draw(result, ax)
+        _light_log_axes(ax)
         return fig
+
+    def _layout_box(self) -> list[float]:
+        """The live axes' ``[left, bottom, width, height]``, solved on first use."""
+        if self._box is None:
+            fig = plt.figure(figsize=self.figsize, layout="constrained")
+            ax = fig.add_subplot()
+            self.draw(self.result(), ax)
+            _light_log_axes(ax)
+            self._box = _solved_box(fig, ax)
+            plt.close(fig)
+        return self._box
 
     def png(self, **overrides: Any) -> bytes:
         """The live figure for the current values (with overrides), rendered to PNG."""
@@ -128,9 +141,9 @@ class Explorer:
 def render_png(fig: Figure) -> bytes:
     """Render a live figure to PNG bytes and close it.
 
-    Its margins are fixed, so this skips the inline backend's ``bbox_inches="tight"``
-    pass (an extra layout of every text) and uses light PNG compression: together
-    about 20 ms of a slider move (see bench/widget_speed.py).
+    Its layout is already solved, so this skips the inline backend's
+    ``bbox_inches="tight"`` pass (an extra layout of every text) and uses light PNG
+    compression: together about 20 ms of a slider move (see bench/widget_speed.py).
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
@@ -138,15 +151,54 @@ def render_png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def sample_values(control: W.ValueWidget, n: int = 5) -> list[Any]:
+    """Up to ``n`` values a learner can move ``control`` to, its current value excluded.
+
+    Spread over the control's range (every option of a selection, both states of
+    a checkbox); tests and bench/widget_speed.py move the sliders through these.
+    """
+    if isinstance(control, W.Checkbox):
+        return [not control.value]
+    if isinstance(control, W.FloatLogSlider):
+        values = [float(v) for v in control.base ** np.linspace(control.min, control.max, n)]
+    elif isinstance(control, W.IntSlider):
+        values = sorted({int(v) for v in np.linspace(control.min, control.max, n)})
+    elif isinstance(control, W.FloatSlider):
+        values = [float(v) for v in np.linspace(control.min, control.max, n)]
+    elif getattr(control, "options", None) is not None:
+        values = _options("", control)
+    else:
+        raise TypeError(f"no values known for a {type(control).__name__}")
+    values = [v for v in values if v != control.value]
+    step = max(1, len(values) // n)
+    return values[::step][:n]
+
+
 _MAX_PRECOMPUTED = 64
 
 
-def _plain_log_labels(ax: Axes) -> None:
-    """Label log-scale axes with plain text (``1e-05``) instead of mathtext."""
+# Room left around the solved layout for labels that grow as the sliders move
+# (a tick label ``10`` becoming ``1e+03``, or one landing on the right edge), as
+# fractions of the figure.
+_SLACK = {"left": 0.025, "bottom": 0.01, "right": 0.02, "top": 0.01}
+
+
+def _solved_box(fig: Figure, ax: Axes) -> list[float]:
+    """The position constrained layout gives ``ax``, with some slack for growing labels."""
+    fig.draw_without_rendering()
+    box = ax.get_position(original=True)
+    left, bottom = box.x0 + _SLACK["left"], box.y0 + _SLACK["bottom"]
+    right, top = box.x1 - _SLACK["right"], box.y1 - _SLACK["top"]
+    return [left, bottom, right - left, top - bottom]
+
+
+def _light_log_axes(ax: Axes) -> None:
+    """Log-scale axes: at most 7 major ticks, labelled ``1e-05`` (not mathtext); no minor ticks."""
     for axis in (ax.xaxis, ax.yaxis):
         if axis.get_scale() == "log":
+            axis.set_major_locator(LogLocator(numticks=7))
             axis.set_major_formatter(LogFormatter())
-            axis.set_minor_formatter(NullFormatter())
+            axis.set_minor_locator(NullLocator())
 
 
 def _options(name: str, control: W.ValueWidget) -> list[Any]:
