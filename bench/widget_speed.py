@@ -4,7 +4,7 @@ For every explorer in the book, and every control of it, the benchmark moves the
 control through several of its values, the others staying at their defaults, and
 times one full redraw per move, the same one ``Explorer.figure`` makes: the
 compute function, the draw function, and rendering the figure to the PNG the
-widget displays (``render_png``), reported in total and split.
+widget displays (``Explorer.render``), reported in total and split.
 Each value is seen for the first time ("cold"), so caches inside the compute
 functions do not flatter the figures; a second pass over the same values shows
 the warm (cached) time. The "built" column is what an explorer costs once, before
@@ -33,7 +33,7 @@ from course_lib.widgets import (
     regression,
     regularization,
 )
-from course_lib.widgets._explorer import render_png, sample_values
+from course_lib.widgets._explorer import sample_values
 
 TARGET_MS = 100.0
 
@@ -62,9 +62,9 @@ def redraw_ms(explorer, **change) -> tuple[float, float, float]:
     t0 = time.perf_counter()
     result = explorer.result(**change)
     t1 = time.perf_counter()
-    fig = explorer.figure_for(result)
+    explorer.figure_for(result)
     t2 = time.perf_counter()
-    render_png(fig)  # exactly what the widget sends to the notebook
+    explorer.render()  # exactly the PNG the widget sends to the notebook
     t3 = time.perf_counter()
     return (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
 

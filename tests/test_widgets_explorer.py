@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from course_lib.widgets import Explorer
-from course_lib.widgets._explorer import render_png
 
 matplotlib.use("Agg")
 
@@ -59,12 +58,18 @@ def test_precompute_refuses_continuous_or_huge_controls():
         Explorer(lambda **kw: 0, _draw, many, precompute=True)
 
 
-def test_png_renders_a_live_figure_and_closes_it():
+def test_png_redraws_one_live_figure_outside_pyplot():
     import matplotlib.pyplot as plt
 
     explorer = Explorer(CountingCompute(), _draw, _controls(), fixed={"scale": 1.0})
     open_before = len(plt.get_fignums())
-    data = explorer.png(a=1)
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(plt.get_fignums()) == open_before
-    assert render_png(explorer.figure())[:4] == b"\x89PNG"
+    with pytest.raises(RuntimeError, match="nothing drawn yet"):
+        explorer.render()
+    first = explorer.png(a=1)
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = explorer.figure(a=3)
+    assert explorer.figure(a=1) is fig  # every redraw reuses the figure
+    assert len(fig.axes) == 1  # cleared, not drawn over
+    assert explorer.render() == first  # same values, same picture
+    assert explorer.png(a=3) != first
+    assert len(plt.get_fignums()) == open_before  # nothing left open in pyplot

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as W
-import matplotlib.pyplot as plt
 import numpy as np
+import PIL.Image
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter, LogLocator, NullLocator
+from matplotlib.ticker import LogFormatter, LogLocator, MaxNLocator, NullLocator
 
 from ..plots import small_multiples
 
-__all__ = ["Explorer", "render_png", "sample_values"]
+__all__ = ["Explorer", "sample_values"]
 
 class Explorer:
     """An interactive figure: ``draw(compute(**slider_values), ax)`` redrawn on every change.
@@ -56,7 +59,7 @@ class Explorer:
         self.title = title
         self.figsize = figsize
         self._cache: dict[tuple, Any] | None = None
-        self._box: list[float] | None = None  # the live axes' [left, bottom, width, height]
+        self._live: _LiveFigure | None = None  # the figure every slider move redraws
         if precompute:
             self._cache = {}
             for combination in _combinations(self.controls):
@@ -77,40 +80,45 @@ class Explorer:
         return self._cache[key]
 
     def figure(self, **overrides: Any) -> Figure:
-        """A new live figure drawn for the current values (with overrides)."""
+        """The live figure drawn for the current values (with overrides); see :meth:`figure_for`."""
         return self.figure_for(self.result(**overrides))
 
     def figure_for(self, result: Any) -> Figure:
-        """A new live figure showing ``result``: one ``Axes``, drawn by ``draw``.
+        """The explorer's live figure, cleared and redrawn to show ``result``.
 
         A slider move must redraw in well under 100 ms, and on a two-core machine
-        matplotlib's layout and text rendering take most of that (see
-        bench/widget_speed.py). So the layout is solved once per explorer, by
-        constrained layout at the default values, and every live figure reuses
-        the axes' position. Log-scale axes get plain labels (``1e-05``: no
-        mathtext to parse on each redraw) and no minor ticks.
+        matplotlib's layout, ticks and text take most of that (see
+        bench/widget_speed.py). So every redraw reuses one figure (see
+        :class:`_LiveFigure`), whose layout is solved once, by constrained layout
+        at the default values; axes get fewer ticks (:func:`_live_axes`). Each
+        call returns that same figure; :meth:`render` turns it into the PNG the
+        widget shows.
         """
-        box = self._layout_box()
-        fig = plt.figure(figsize=self.figsize, layout="none")
-        ax = fig.add_axes(box)
+        if self._live is None:
+            self._live = _LiveFigure(self.figsize, self._layout_box())
+        ax = self._live.clear()
         self.draw(result, ax)
-        _light_log_axes(ax)
-        return fig
+        _live_axes(ax)
+        return self._live.figure
 
     def _layout_box(self) -> list[float]:
-        """The live axes' ``[left, bottom, width, height]``, solved on first use."""
-        if self._box is None:
-            fig = plt.figure(figsize=self.figsize, layout="constrained")
-            ax = fig.add_subplot()
-            self.draw(self.result(), ax)
-            _light_log_axes(ax)
-            self._box = _solved_box(fig, ax)
-            plt.close(fig)
-        return self._box
+        """The live axes' ``[left, bottom, width, height]``: constrained layout at the defaults."""
+        fig = Figure(figsize=self.figsize, layout="constrained")
+        ax = fig.add_subplot()
+        self.draw(self.result(), ax)
+        _live_axes(ax)
+        return _solved_box(fig, ax)
+
+    def render(self) -> bytes:
+        """The live figure as last drawn by :meth:`figure_for`, as PNG bytes."""
+        if self._live is None:
+            raise RuntimeError("nothing drawn yet: call figure() or figure_for(result) first")
+        return self._live.png()
 
     def png(self, **overrides: Any) -> bytes:
-        """The live figure for the current values (with overrides), rendered to PNG."""
-        return render_png(self.figure(**overrides))
+        """The live figure for the current values (with overrides), as PNG bytes."""
+        self.figure(**overrides)
+        return self.render()
 
     def _update(self, **values: Any) -> None:
         from IPython.display import Image, display
@@ -138,17 +146,108 @@ class Explorer:
         return small_multiples(self.draw, results, titles, ncols=ncols, sharey=sharey)
 
 
-def render_png(fig: Figure) -> bytes:
-    """Render a live figure to PNG bytes and close it.
+class _LiveFigure:
+    """The one figure (one ``Axes``) an explorer redraws, rendered in two layers.
 
-    Its layout is already solved, so this skips the inline backend's
-    ``bbox_inches="tight"`` pass (an extra layout of every text) and uses light PNG
-    compression: together about 20 ms of a slider move (see bench/widget_speed.py).
+    The *frame* is what stays put while a slider moves: the axes background,
+    grid, spines, ticks, tick labels and axis labels. It is most of matplotlib's
+    work for a simple plot (each tick is several artists, and new ones are made
+    for every new ``Axes``), so its pixels are kept and drawn again only when
+    :func:`_frame_key` changes: other limits, ticks or labels. The *content*,
+    every other artist of the ``Axes`` (lines, collections, patches, images,
+    texts, the title, the legend), is drawn on top of it at every redraw.
+
+    Both ways give the same pixels: the frame is always drawn first, the
+    content over it. (So, unlike a one-pass matplotlib draw, grid lines and
+    spines lie under filled contours and lines.) A figure with anything else on
+    it (a second ``Axes``, a figure legend or text) is drawn in one pass.
+
+    The figure lives outside pyplot, on an Agg canvas of its own, so its
+    renderer keeps its text-size and mathtext caches between redraws.
     """
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-    plt.close(fig)
-    return buffer.getvalue()
+
+    def __init__(self, figsize: tuple[float, float], box: list[float]) -> None:
+        self.figure = Figure(figsize=figsize, layout="none")
+        FigureCanvasAgg(self.figure)
+        self._box = box
+        self._frame_key: tuple | None = None
+        self._frame: Any = None  # the frame's saved pixels (canvas.copy_from_bbox)
+
+    def clear(self) -> Axes:
+        """Remove everything; return a new, empty ``Axes`` at the solved position."""
+        self.figure.clear()
+        return self.figure.add_axes(self._box)
+
+    def png(self) -> bytes:
+        fig, canvas = self.figure, self.figure.canvas
+        figure_level = (fig.legends, fig.texts, fig.images, fig.artists, fig.lines, fig.patches)
+        if len(fig.axes) != 1 or any(figure_level):
+            canvas.draw()
+            self._frame_key = None
+        else:
+            (ax,) = fig.axes
+            content = _content(ax)
+            key = _frame_key(ax)
+            if key == self._frame_key:
+                canvas.restore_region(self._frame)
+                ax.apply_aspect()  # content positions need the axes' final box
+            else:
+                with _frame_only(ax, content):
+                    canvas.draw()
+                self._frame, self._frame_key = canvas.copy_from_bbox(fig.bbox), key
+            renderer = canvas.get_renderer()
+            for artist in content:
+                artist.draw(renderer)
+        buffer = io.BytesIO()
+        # Light compression: a slightly larger PNG, encoded several times faster.
+        PIL.Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png",
+                                                                   compress_level=1)
+        return buffer.getvalue()
+
+
+def _content(ax: Axes) -> list[Artist]:
+    """The visible artists of ``ax`` outside its frame, in matplotlib's drawing order."""
+    frame = {ax.patch, ax.xaxis, ax.yaxis, *ax.spines.values()}
+    artists = [a for a in ax.get_children()
+               if a not in frame and a.get_visible() and not a.get_animated()]
+    return sorted(artists, key=lambda a: a.get_zorder())
+
+
+@contextlib.contextmanager
+def _frame_only(ax: Axes, content: list[Artist]) -> Iterator[None]:
+    """Hide ``ax``'s content for one draw of its frame.
+
+    The titles are blanked rather than hidden: matplotlib would place a hidden
+    title as if it overlapped the axes and move it. Blank, they stay where a
+    redraw over a kept frame finds them.
+    """
+    titles = {title: title.get_text() for title in (ax.title, ax._left_title, ax._right_title)}
+    hidden = [artist for artist in content if artist not in titles]
+    for artist in hidden:
+        artist.set_visible(False)
+    for title in titles:
+        title.set_text("")
+    try:
+        yield
+    finally:
+        for artist in hidden:
+            artist.set_visible(True)
+        for title, text in titles.items():
+            title.set_text(text)
+
+
+def _frame_key(ax: Axes) -> tuple:
+    """Everything the frame's pixels depend on that a draw function sets."""
+    key: list[Any] = [ax.get_position(original=True).bounds, ax.get_aspect(), ax.get_facecolor(),
+                      ax.get_xlim(), ax.get_ylim(), ax.get_axisbelow(),
+                      tuple((side, spine.get_visible()) for side, spine in ax.spines.items())]
+    for axis in (ax.xaxis, ax.yaxis):
+        major, minor = axis.get_majorticklocs(), axis.get_minorticklocs()
+        key += [axis.get_scale(), axis.get_label_text(), tuple(major), tuple(minor),
+                tuple(axis.get_major_formatter().format_ticks(major)),
+                tuple(axis.get_minor_formatter().format_ticks(minor)),
+                axis.get_tick_params(which="major").get("gridOn")]
+    return tuple(key)
 
 
 def sample_values(control: W.ValueWidget, n: int = 5) -> list[Any]:
@@ -192,11 +291,16 @@ def _solved_box(fig: Figure, ax: Axes) -> list[float]:
     return [left, bottom, right - left, top - bottom]
 
 
-def _light_log_axes(ax: Axes) -> None:
-    """Log-scale axes: at most 7 major ticks, labelled ``1e-05`` (not mathtext); no minor ticks."""
+def _live_axes(ax: Axes) -> None:
+    """Light axes for a live figure: about five major ticks per axis (each tick is
+    several artists to make and draw); log axes labelled ``1e-05`` (no mathtext to
+    typeset), without minor ticks."""
     for axis in (ax.xaxis, ax.yaxis):
-        if axis.get_scale() == "log":
-            axis.set_major_locator(LogLocator(numticks=7))
+        locator = axis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # also AutoLocator, and integer tick locators
+            locator.set_params(nbins=5)
+        elif axis.get_scale() == "log":
+            axis.set_major_locator(LogLocator(numticks=6))
             axis.set_major_formatter(LogFormatter())
             axis.set_minor_locator(NullLocator())
 

@@ -1,10 +1,13 @@
-"""Every live widget figure fits its canvas, whatever the sliders say.
+"""What a learner sees in each book widget's live figure, over every slider's range.
 
 A live figure solves its layout once, at the default values, and reuses it on
-every slider move (see ``Explorer.figure_for``). These tests draw each book
-explorer at its defaults and after moving each control through its range, and
-check that nothing a learner should read (tick labels, axis labels, titles,
-legends, notes) is cut off at the canvas edge.
+every slider move; it keeps the pixels of its frame (ticks, labels, grid) while
+they stay the same, and draws only the content again (see ``Explorer.figure_for``
+and ``_LiveFigure``). These tests draw each book explorer at its defaults and
+after moving each control through its range, and check that nothing a learner
+should read (tick labels, axis labels, titles, legends, notes) is cut off at the
+canvas edge, and that a redraw over a kept frame gives exactly the picture a
+first draw gives.
 """
 
 import matplotlib
@@ -75,9 +78,30 @@ def _book_style():
 @pytest.mark.parametrize("name", list(EXPLORERS))
 def test_live_figure_fits_its_canvas_for_every_slider_value(name):
     explorer = EXPLORERS[name]()
-    moves = [{}] + [{control: v} for control, widget in explorer.controls.items()
-                    for v in sample_values(widget, n=4)]
-    for move in moves:
+    for move in _moves(explorer):
         fig = explorer.figure(**move)
         assert overflow_px(fig) <= 1.0, f"{name} at {move or 'defaults'} is cut off"
-        plt.close(fig)
+
+
+def _moves(explorer):
+    return [{}] + [{control: v} for control, widget in explorer.controls.items()
+                   for v in sample_values(widget, n=4)]
+
+
+@pytest.mark.parametrize("name", list(EXPLORERS))
+def test_redraw_over_a_kept_frame_is_pixel_identical_to_a_first_draw(name):
+    explorer = EXPLORERS[name]()
+    moves = _moves(explorer)
+    explorer.png()
+    kept = 0
+    for move in moves:
+        before = explorer._live._frame_key
+        redrawn = explorer.png(**move)  # over the previous move's frame where it can
+        kept += explorer._live._frame_key == before
+        explorer._live._frame_key = None  # forget the frame: the next render draws it anew
+        assert explorer.render() == redrawn, f"{name} at {move or 'defaults'}"
+    assert kept > 0 or name in FRAME_ALWAYS_CHANGES, "no slider move kept the frame"
+
+
+# Explorers where every slider move changes the axis limits (autoscaled).
+FRAME_ALWAYS_CHANGES = set()
