@@ -141,12 +141,14 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
 
 
 def check_int(value: int, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as a Python int, or raise ``ValueError`` unless it is an int ``>= minimum``.
+    """Return ``value`` as a Python int: ``TypeError`` unless it is an int, ``ValueError`` if ``< minimum``.
 
-    For counts and sizes (``n_samples``, ``degree``, ``n_iter``). A bool is
-    rejected although Python counts it as an int.
+    For counts and sizes (``n_samples``, ``degree``, ``n_iter``, ``in_features``).
+    A bool is rejected although Python counts it as an int; so is ``2.0``.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}: {value!r}")
+    if value < minimum:
         raise ValueError(f"Invalid {name}: {value!r} (must be an int >= {minimum})")
     return int(value)
 

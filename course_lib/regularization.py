@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import as_float_array, check_nonnegative, check_positive
+from ._validation import as_float_array, check_int, check_nonnegative, check_positive
 
 __all__ = [
     "l1_penalty",
@@ -222,8 +222,7 @@ class EarlyStopping:
         restore_best_weights: bool = True,
         monitor: str = "val_loss",
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
-            raise ValueError(f"Invalid patience: {patience!r} (must be an int >= 1)")
+        check_int(patience, "patience")
         check_nonnegative(min_delta, "min_delta")
         if mode not in ("min", "max"):
             raise ValueError(f"Invalid mode: {mode!r} (use 'min' for losses, 'max' for accuracies)")

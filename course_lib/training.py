@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
-from ._validation import as_float_array, make_rng
+from ._validation import as_float_array, check_int, make_rng
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss
 
 __all__ = ["make_batches", "fit", "evaluate", "accuracy", "History", "DivergenceWarning"]
@@ -240,8 +240,7 @@ def fit(
     scheduler : optional learning-rate scheduler, ``scheduler.step()`` once per epoch
     rng : generator or seed for the shuffles
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"Invalid epochs: {epochs!r} (must be an int >= 0)")
+    check_int(epochs, "epochs", minimum=0)
     X = as_float_array(X, "X")
     y = np.asarray(y)
     if len(X) != len(y):

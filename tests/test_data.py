@@ -86,7 +86,6 @@ def test_noisy_polynomial_coefficients_are_in_increasing_powers():
     "kwargs, match",
     [
         ({"n_samples": 0}, "Invalid n_samples"),
-        ({"n_samples": 2.5}, "Invalid n_samples"),
         ({"noise": -1.0}, "Invalid noise"),
         ({"x_range": (1.0, 1.0)}, "low < high"),
         ({"coefs": []}, "coefs is empty"),
@@ -96,6 +95,11 @@ def test_noisy_polynomial_coefficients_are_in_increasing_powers():
 def test_noisy_polynomial_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.noisy_polynomial(**kwargs)
+
+
+def test_counts_of_the_wrong_type_are_a_type_error():
+    with pytest.raises(TypeError, match="n_samples must be an int; got float: 2.5"):
+        data.noisy_polynomial(n_samples=2.5)
 
 
 # --- classification generators -----------------------------------------------------------------

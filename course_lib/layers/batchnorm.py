@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_float_array, check_positive, check_probability
+from .._validation import as_float_array, check_int, check_positive, check_probability
 from .module import (
     Array,
     Module,
@@ -16,7 +16,6 @@ from .module import (
     _accumulate,
     _check_2d,
     _check_grad_out,
-    _check_positive_int,
 )
 
 __all__ = ["BatchNorm1d"]
@@ -67,7 +66,7 @@ class BatchNorm1d(Module):
         affine: bool = True,
     ) -> None:
         super().__init__()
-        self.num_features = _check_positive_int(num_features, "num_features")
+        self.num_features = check_int(num_features, "num_features")
         check_positive(eps, "eps")
         if momentum is not None:
             check_probability(momentum, "momentum", include_one=True)

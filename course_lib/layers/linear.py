@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_float_array, make_rng
+from .._validation import as_float_array, check_int, make_rng
 from .module import (
     Array,
     Module,
@@ -16,7 +16,6 @@ from .module import (
     _accumulate,
     _check_2d,
     _check_grad_out,
-    _check_positive_int,
 )
 
 __all__ = ["Linear"]
@@ -78,8 +77,8 @@ class Linear(Module):
         rng: np.random.Generator | int | None = None,
     ) -> None:
         super().__init__()
-        self.in_features = _check_positive_int(in_features, "in_features")
-        self.out_features = _check_positive_int(out_features, "out_features")
+        self.in_features = check_int(in_features, "in_features")
+        self.out_features = check_int(out_features, "out_features")
         if init not in _INITS:
             raise ValueError(f"Invalid init: {init!r}; expected one of {', '.join(_INITS)}")
         std = {

@@ -63,14 +63,6 @@ def _check_grad_out(module: Module, grad_out: Array, out_shape: tuple | None) ->
         )
 
 
-def _check_positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}: {value!r}")
-    if value <= 0:
-        raise ValueError(f"Invalid {name}: {value} (must be > 0)")
-    return int(value)
-
-
 def _check_2d(x: Array, n_features: int, module: Module) -> None:
     # The one check on the hot path: cheap, and it stops silent broadcasting.
     if x.ndim != 2 or x.shape[1] != n_features:
