@@ -73,3 +73,17 @@ def test_png_redraws_one_live_figure_outside_pyplot():
     assert explorer.render() == first  # same values, same picture
     assert explorer.png(a=3) != first
     assert len(plt.get_fignums()) == open_before  # nothing left open in pyplot
+
+
+def test_results_are_kept_for_recent_values_and_never_for_overridden_fixed_arguments():
+    compute = CountingCompute()
+    explorer = Explorer(compute, _draw, _controls(), fixed={"scale": 1.0})
+    first = explorer.result(a=1)
+    assert explorer.result(a=1) is first and len(compute.calls) == 1
+    np.testing.assert_allclose(explorer.result(a=1, scale=10.0), first * 10)  # not the kept one
+    assert len(compute.calls) == 2
+    for a in range(100):  # many other values push the oldest out
+        explorer.result(a=a + 10)
+    assert len(explorer._results) <= 32
+    explorer.result(a=1)
+    assert len(compute.calls) == 2 + 100 + 1

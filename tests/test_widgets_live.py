@@ -91,17 +91,21 @@ def _moves(explorer):
 @pytest.mark.parametrize("name", list(EXPLORERS))
 def test_redraw_over_a_kept_frame_is_pixel_identical_to_a_first_draw(name):
     explorer = EXPLORERS[name]()
-    moves = _moves(explorer)
     explorer.png()
-    kept = 0
-    for move in moves:
-        before = explorer._live._frame_key
-        redrawn = explorer.png(**move)  # over the previous move's frame where it can
-        kept += explorer._live._frame_key == before
-        explorer._live._frame_key = None  # forget the frame: the next render draws it anew
+    live = explorer._live
+    for move in _moves(explorer):
+        redrawn = explorer.png(**move)  # over a kept frame where it can
+        live.frames.clear()  # forget every frame: the next render draws it anew
         assert explorer.render() == redrawn, f"{name} at {move or 'defaults'}"
-    assert kept > 0 or name in FRAME_ALWAYS_CHANGES, "no slider move kept the frame"
+    assert live.frames_reused > 0, "no slider move kept the frame"
 
 
-# Explorers where every slider move changes the axis limits (autoscaled).
-FRAME_ALWAYS_CHANGES = set()
+def test_moving_back_reuses_the_frame_and_the_result():
+    explorer = regression.linear_gd_loss_explorer()  # its frame changes with every lr
+    live_png = explorer.png(lr=0.01)
+    reused = explorer._live.frames_reused
+    explorer.png(lr=0.1)
+    assert explorer._live.frames_reused == reused
+    assert explorer.result(lr=0.01) is explorer.result(lr=0.01)
+    assert explorer.png(lr=0.01) == live_png
+    assert explorer._live.frames_reused == reused + 1

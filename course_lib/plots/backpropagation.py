@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
@@ -81,9 +82,10 @@ def plot_gradient_flow(result: GradientFlow, ax: Axes) -> None:
     Thin grey lines: each random network; thick line: their geometric mean.
     """
     layer = np.arange(1, result.depth + 1)
-    for i, norms in enumerate(result.weight_grad_norms):
-        ax.plot(layer, norms, color=COLORS["grey"], lw=0.8, alpha=0.5,
-                label="one random network" if i == 0 else None)
+    ax.add_collection(LineCollection([np.column_stack([layer, norms])
+                                      for norms in result.weight_grad_norms],
+                                     colors=COLORS["grey"], linewidths=0.8, alpha=0.5,
+                                     label="one random network"))
     ax.plot(layer, result.typical_weight_grad_norms, "o-", color=COLORS["blue"], lw=2, ms=4,
             label="geometric mean")
     ax.set_yscale("log")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -58,10 +59,11 @@ class Explorer:
         self.fixed = dict(fixed or {})
         self.title = title
         self.figsize = figsize
-        self._cache: dict[tuple, Any] | None = None
+        # Results by control values: the latest few, or every combination if precomputed.
+        self._results: OrderedDict[tuple, Any] = OrderedDict()
+        self._keep_all = precompute
         self._live: _LiveFigure | None = None  # the figure every slider move redraws
         if precompute:
-            self._cache = {}
             for combination in _combinations(self.controls):
                 self.result(**combination)
 
@@ -70,14 +72,23 @@ class Explorer:
         return {**self.fixed, **{name: c.value for name, c in self.controls.items()}}
 
     def result(self, **overrides: Any) -> Any:
-        """``compute`` at the current values, with some of them overridden."""
+        """``compute`` at the current values, with some of them overridden.
+
+        ``compute`` is pure, so results are kept by control values: moving a
+        slider back to a value seen lately only draws. Overriding a fixed
+        argument computes afresh.
+        """
         values = {**self.values(), **overrides}
-        if self._cache is None:
-            return self.compute(**values)
         key = tuple(values[name] for name in self.controls)
-        if key not in self._cache:
-            self._cache[key] = self.compute(**values)
-        return self._cache[key]
+        if any(name not in self.controls for name in overrides):
+            return self.compute(**values)
+        if key in self._results:
+            self._results.move_to_end(key)
+            return self._results[key]
+        result = self._results[key] = self.compute(**values)
+        if not self._keep_all and len(self._results) > _KEPT_RESULTS:
+            self._results.popitem(last=False)
+        return result
 
     def figure(self, **overrides: Any) -> Figure:
         """The live figure drawn for the current values (with overrides); see :meth:`figure_for`."""
@@ -152,8 +163,9 @@ class _LiveFigure:
     The *frame* is what stays put while a slider moves: the axes background,
     grid, spines, ticks, tick labels and axis labels. It is most of matplotlib's
     work for a simple plot (each tick is several artists, and new ones are made
-    for every new ``Axes``), so its pixels are kept and drawn again only when
-    :func:`_frame_key` changes: other limits, ticks or labels. The *content*,
+    for every new ``Axes``), so its pixels are kept, by :func:`_frame_key` (the
+    limits, ticks and labels), for the latest few frames, and drawn only for a
+    frame not seen lately. The *content*,
     every other artist of the ``Axes`` (lines, collections, patches, images,
     texts, the title, the legend), is drawn on top of it at every redraw.
 
@@ -170,8 +182,9 @@ class _LiveFigure:
         self.figure = Figure(figsize=figsize, layout="none")
         FigureCanvasAgg(self.figure)
         self._box = box
-        self._frame_key: tuple | None = None
-        self._frame: Any = None  # the frame's saved pixels (canvas.copy_from_bbox)
+        # Saved pixels (canvas.copy_from_bbox) of the latest frames, by _frame_key.
+        self.frames: OrderedDict[tuple, Any] = OrderedDict()
+        self.frames_reused = 0  # redraws that reused a kept frame
 
     def clear(self) -> Axes:
         """Remove everything; return a new, empty ``Axes`` at the solved position."""
@@ -183,18 +196,21 @@ class _LiveFigure:
         figure_level = (fig.legends, fig.texts, fig.images, fig.artists, fig.lines, fig.patches)
         if len(fig.axes) != 1 or any(figure_level):
             canvas.draw()
-            self._frame_key = None
         else:
             (ax,) = fig.axes
             content = _content(ax)
             key = _frame_key(ax)
-            if key == self._frame_key:
-                canvas.restore_region(self._frame)
+            if key in self.frames:
+                self.frames.move_to_end(key)
+                canvas.restore_region(self.frames[key])
                 ax.apply_aspect()  # content positions need the axes' final box
+                self.frames_reused += 1
             else:
                 with _frame_only(ax, content):
                     canvas.draw()
-                self._frame, self._frame_key = canvas.copy_from_bbox(fig.bbox), key
+                self.frames[key] = canvas.copy_from_bbox(fig.bbox)
+                if len(self.frames) > _KEPT_FRAMES:
+                    self.frames.popitem(last=False)
             renderer = canvas.get_renderer()
             for artist in content:
                 artist.draw(renderer)
@@ -274,6 +290,8 @@ def sample_values(control: W.ValueWidget, n: int = 5) -> list[Any]:
 
 
 _MAX_PRECOMPUTED = 64
+_KEPT_RESULTS = 32  # results an explorer keeps of its latest slider values
+_KEPT_FRAMES = 8  # frames (about 1 MB of pixels each) a live figure keeps
 
 
 # Room left around the solved layout for labels that grow as the sliders move
