@@ -76,10 +76,19 @@ def plot_function_and_derivative(ax: Axes, z: ArrayLike, value: ArrayLike, deriv
     ax.legend(fontsize=8, loc="upper left")
 
 
-def plot_gradient_flow(result: GradientFlow, ax: Axes) -> None:
+# The explorer's fixed vertical range: every setting's gradients, down to well
+# below float64's machine epsilon (smaller ones leave the bottom edge).
+GRADIENT_RANGE = (1e-18, 1e3)
+
+
+def plot_gradient_flow(result: GradientFlow, ax: Axes, *, max_depth: int | None = None) -> None:
     r""":math:`\lVert\partial L/\partial W_l\rVert` per hidden layer, log scale (the explorer's figure).
 
     Thin grey lines: each random network; thick line: their geometric mean.
+    With ``max_depth``, the axes are fixed (layers 1 to ``max_depth``, gradients
+    in :data:`GRADIENT_RANGE`), so figures for different settings compare at a
+    glance, and a dotted line marks float64's machine epsilon: a gradient that
+    much smaller than the weights it updates is lost in rounding.
     """
     layer = np.arange(1, result.depth + 1)
     ax.add_collection(LineCollection([np.column_stack([layer, norms])
@@ -93,6 +102,13 @@ def plot_gradient_flow(result: GradientFlow, ax: Axes) -> None:
     ax.set_xlabel("hidden layer (1 = next to the input)")
     ax.set_ylabel(r"$\|\partial L/\partial W_l\|_F$")
     ax.set_title(f"{result.activation}, {result.init} init, depth {result.depth}")
+    if max_depth is not None:
+        eps = float(np.finfo(np.float64).eps)
+        ax.axhline(eps, color=COLORS["black"], lw=0.8, linestyle=":")
+        ax.text(0.99, eps, " float64 machine epsilon", transform=ax.get_yaxis_transform(),
+                ha="right", va="bottom", fontsize=7)
+        ax.set_xlim(0.5, max(max_depth, result.depth) + 0.5)
+        ax.set_ylim(*GRADIENT_RANGE)
     ax.legend(fontsize=7, title_fontsize=8, loc="best",
               title=f"layer 1 / layer {result.depth}: {result.first_to_last:.1e}")
 

@@ -24,6 +24,7 @@ See the chapter on backpropagation.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -236,15 +237,21 @@ def gradient_flow(activation: str = "sigmoid", depth: int = 10, init: str = "aut
 
 def gradient_flow_explorer(activation: str = "sigmoid", depth: int = 10,
                            init: str = "auto") -> Explorer:
-    """Activation, depth and initialisation -> the weight-gradient norm of every hidden layer."""
+    """Activation, depth and initialisation -> the weight-gradient norm of every hidden layer.
+
+    The axes stay fixed (up to the deepest network the slider allows), so moving a
+    slider shows the gradients themselves move.
+    """
+    max_depth = 20
     controls = {
         "activation": W.Dropdown(options=list(ACTIVATIONS), value=activation,
                                  description="activation"),
-        "depth": W.IntSlider(value=depth, min=2, max=20, step=1, description="depth",
+        "depth": W.IntSlider(value=depth, min=2, max=max_depth, step=1, description="depth",
                              continuous_update=False),
         "init": W.Dropdown(options=list(INITS), value=init, description="init"),
     }
-    return Explorer(gradient_flow, draw.plot_gradient_flow, controls,
+    return Explorer(gradient_flow, functools.partial(draw.plot_gradient_flow, max_depth=max_depth),
+                    controls,
                     title="How big is each layer's gradient at initialisation?")
 
 
