@@ -19,6 +19,7 @@ from course_lib.layers import (
     Sigmoid,
     Softmax,
     Tanh,
+    mlp,
 )
 from course_lib.losses import CrossEntropyLoss, MSELoss
 
@@ -442,6 +443,45 @@ def test_train_and_eval_propagate_into_nested_sequential(rng):
 def test_sequential_rejects_non_modules():
     with pytest.raises(TypeError, match="layer 1"):
         Sequential(ReLU(), np.tanh)
+
+
+# --- mlp ----------------------------------------------------------------------
+
+
+def test_mlp_is_the_explicit_construction_from_one_generator():
+    gen = np.random.default_rng(1)
+    explicit = Sequential(Linear(64, 32, rng=gen), ReLU(), Linear(32, 10, rng=gen))
+    built = mlp((64, 32, 10), rng=1)
+    assert [type(m) for m in built] == [Linear, ReLU, Linear]
+    for p, q in zip(explicit.parameters(), built.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_mlp_hidden_layers_with_batchnorm_and_dropout():
+    net = mlp((64, 32, 16, 10), activation="tanh", batchnorm=True, dropout=0.2, rng=0)
+    assert [type(m) for m in net] == [Linear, BatchNorm1d, Tanh, Dropout] * 2 + [Linear]
+    assert net[0].bias is None and net[-1].bias is not None  # batch norm's beta replaces the bias
+    assert net(np.zeros((4, 64))).shape == (4, 10)
+    plain = mlp((64, 32, 16, 10), init="xavier", rng=0)
+    assert [type(m) for m in plain] == [Linear, ReLU] * 2 + [Linear]
+    np.testing.assert_allclose(plain[0].weight.data.std(), np.sqrt(2 / (64 + 32)), rtol=0.05)
+    assert [type(m) for m in mlp((3, 1))] == [Linear]  # no hidden layer: a linear model
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"sizes": (4,)}, ValueError, "at least an input and an output size"),
+        ({"sizes": (4, 0, 1)}, ValueError, "Invalid layer size: 0"),
+        ({"sizes": (4, 2.5, 1)}, TypeError, "layer size must be an int"),
+        ({"sizes": (4, 3, 1), "activation": "softplus"}, ValueError, "Invalid activation: 'softplus'"),
+        ({"sizes": (4, 3, 1), "dropout": 1.0}, ValueError, "Invalid dropout: 1.0"),
+        ({"sizes": (4, 3, 1), "init": "uniform"}, ValueError, "Invalid init: 'uniform'"),
+    ],
+)
+def test_mlp_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        mlp(**kwargs)
 
 
 # --- dtypes --------------------------------------------------------------------

@@ -188,18 +188,6 @@ def test_fit_curve_is_deterministic():
 # ---------------------------------------------------------- networks and loops
 
 
-def test_make_mlp_matches_the_explicit_construction():
-    gen = np.random.default_rng(1)
-    explicit = layers.Sequential(layers.Linear(64, 32, rng=gen), layers.ReLU(),
-                                 layers.Linear(32, 10, rng=gen))
-    built = wi.make_mlp(64, 32, 10, rng=1)
-    for p, q in zip(explicit.parameters(), built.parameters(), strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-    assert isinstance(wi.make_mlp(1, 3, 1, activation="tanh")[1], layers.Tanh)
-    with pytest.raises(ValueError, match="activation"):
-        wi.make_mlp(1, 3, 1, activation="sigmoid")
-
-
 @pytest.fixture(scope="module")
 def digits_small():
     X, y = data.load_digits()
@@ -210,7 +198,7 @@ def test_fit_is_the_hand_written_loop(digits_small):
     # The chapter's claim: training.fit runs exactly the seeds' loop. Same initial
     # weights and shuffles (train_with_batch_size uses `seed` for both) -> same losses.
     X, y = digits_small
-    net = wi.make_mlp(64, 16, 10, rng=1)
+    net = layers.mlp((64, 16, 10), rng=1)
     loss_fn, opt = losses.CrossEntropyLoss(), optim.SGD(net.parameters(), lr=0.2)
     gen = np.random.default_rng(1)
     by_hand = []

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_lib import layers, regression, regularization  # noqa: E402
+from course_lib import regression, regularization  # noqa: E402
 from course_lib.widgets import Explorer  # noqa: E402
 from course_lib.widgets import regularization as R  # noqa: E402
 
@@ -206,18 +206,6 @@ def test_train_mode_loss_is_at_least_eval_mode_loss(dropout_fits, poly):
     losses = np.array([R.half_mse(fit.model(X)[:, 0], poly.y_train) for _ in range(500)])
     fit.model.eval()
     assert losses.mean() - 5 * losses.std(ddof=1) / np.sqrt(500) > fit.train_error
-
-
-# --- the MLP builder ---------------------------------------------------------------------------------
-
-
-def test_mlp_layers():
-    net = R.mlp((64, 32, 16, 10), batchnorm=True, dropout=0.2, seed=0)
-    kinds = [type(m).__name__ for m in net]
-    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout"] * 2 + ["Linear"]
-    plain = R.mlp((64, 32, 16, 10))
-    assert all(not isinstance(m, (layers.Dropout, layers.BatchNorm1d)) for m in plain)
-    assert net(np.zeros((4, 64))).shape == (4, 10)
 
 
 # --- explorers ---------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ Class            File                What it computes
 ``Softmax``      ``activation.py``   softmax along one axis
 ``Dropout``      ``dropout.py``      inverted dropout, active in training mode only
 ``BatchNorm1d``  ``batchnorm.py``    batch normalisation over the batch axis
+``mlp``          ``mlp.py``          a multilayer perceptron from its layer sizes
 ===============  ==================  ===================================================
 
 See the chapters on backpropagation and on regularization.
@@ -40,6 +41,7 @@ from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d
 from .dropout import Dropout
 from .linear import Linear
+from .mlp import ACTIVATIONS, mlp
 from .module import Module, Parameter, Sequential
 
 __all__ = [
@@ -55,4 +57,6 @@ __all__ = [
     "Dropout",
     "BatchNorm1d",
     "Sequential",
+    "mlp",
+    "ACTIVATIONS",
 ]

@@ -28,10 +28,12 @@ __all__ = [
     "plot_decay_race",
     "draw_dropout_fit",
     "plot_epoch_curves",
+    "plot_runs_with_minima",
 ]
 
 
 _BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5}
+_RUN_COLORS = [COLORS[c] for c in ("blue", "orange", "green", "red", "purple", "sky")]
 
 
 def _scatter_data(ax: Axes, data: Any) -> None:
@@ -170,3 +172,27 @@ def plot_epoch_curves(ax: Axes, curves: Mapping[str, ArrayLike], *, ylabel: str,
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
+
+
+def plot_runs_with_minima(ax: Axes, curves: Mapping[str, ArrayLike], *, ylabel: str,
+                          zoom_after: int = 1) -> None:
+    """One line per run (label -> per-epoch values, epoch 1 first), a dot at each run's minimum.
+
+    The y-axis is linear and covers the values from epoch ``zoom_after`` on, so
+    small rises after a minimum stay visible.
+    """
+    shown = []
+    for k, (label, values) in enumerate(curves.items()):
+        values = np.asarray(values, dtype=float)
+        epochs = np.arange(1, len(values) + 1)
+        color = _RUN_COLORS[k % len(_RUN_COLORS)]
+        ax.plot(epochs, values, color=color, lw=1.2, label=label)
+        best = int(np.argmin(values))
+        ax.plot(epochs[best], values[best], "o", color=color, ms=5)
+        shown.append(values[zoom_after - 1:])
+    low, high = min(v.min() for v in shown), max(v.max() for v in shown)
+    pad = 0.05 * (high - low)
+    ax.set_ylim(low - pad, high + pad)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, ncol=2)

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import layers, losses
 from .._validation import as_float_array, check_int, make_rng
+from ..layers import ACTIVATIONS  # the explorer's dropdown, by name
 from ..plots import backpropagation as draw
 from ._explorer import Explorer
 
@@ -52,13 +53,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: The activation layers the explorer offers, by dropdown name.
-ACTIVATIONS: dict[str, type[layers.Module]] = {
-    "sigmoid": layers.Sigmoid,
-    "tanh": layers.Tanh,
-    "relu": layers.ReLU,
-    "leaky_relu": layers.LeakyReLU,
-}
 #: Weight initialisations: ``"auto"`` picks the recommended one for the activation.
 INITS = ("auto", "he", "xavier", "normal")
 #: He for the ReLU family, Xavier (Glorot) for the saturating sigmoid and tanh.

@@ -6,7 +6,6 @@ no ipywidgets), then the factories that wrap them in an :class:`Explorer`:
 =================================  ==========================================================
 Function                           What the reader sees
 =================================  ==========================================================
-:func:`make_mlp`                   the one-hidden-layer network used throughout the chapter
 :func:`fit_curve`                  a network with ``hidden_units`` tanh units fitted to a curve
 :func:`descend_line`               full-batch gradient descent on a one-weight line fit
 :func:`sgd_line`                   the same fit with mini-batches (``batch_size=1``: SGD)
@@ -34,7 +33,6 @@ from ..plots import introduction as plots
 from ._explorer import Explorer
 
 __all__ = [
-    "make_mlp",
     "target_curve",
     "CurveFit",
     "fit_curve",
@@ -54,35 +52,6 @@ Rng = np.random.Generator | int | None
 
 HIDDEN_UNITS = (1, 2, 3, 4, 6, 8, 12, 16)
 """The values of the hidden-units slider."""
-
-
-# --------------------------------------------------------------------- networks
-
-
-def make_mlp(n_in: int, n_hidden: int, n_out: int, *, activation: str = "relu",
-             rng: Rng = None) -> layers.Sequential:
-    r"""A network with one hidden layer: ``Linear -> activation -> Linear``.
-
-    .. math:: f(x) = W_2\, g(W_1 x + b_1) + b_2
-
-    Both ``Linear`` layers draw their initial weights from one generator made from
-    ``rng``, first layer first, so ``make_mlp(64, 32, 10, rng=1)`` is the same network
-    as ``Sequential(Linear(64, 32, rng=gen), ReLU(), Linear(32, 10, rng=gen))`` with
-    ``gen = np.random.default_rng(1)``. He initialisation (the ``Linear`` default).
-
-    Parameters
-    ----------
-    n_in, n_hidden, n_out : input size, number of hidden units, output size
-    activation : ``"relu"`` or ``"tanh"``, the non-linearity :math:`g`
-    rng : generator or seed for the initial weights
-    """
-    acts = {"relu": layers.ReLU, "tanh": layers.Tanh}
-    if activation not in acts:
-        raise ValueError(f"Invalid activation: {activation!r}; expected 'relu' or 'tanh'")
-    gen = make_rng(rng)
-    return layers.Sequential(
-        layers.Linear(n_in, n_hidden, rng=gen), acts[activation](), layers.Linear(n_hidden, n_out, rng=gen)
-    )
 
 
 # ------------------------------------------------------ universal approximation
@@ -122,7 +91,7 @@ class CurveFit:
 @lru_cache(maxsize=64)
 def fit_curve(hidden_units: int, *, n_points: int = 100, epochs: int = 2000, lr: float = 0.02,
               seed: int = 0) -> CurveFit:
-    r"""Fit ``make_mlp(1, hidden_units, 1, activation="tanh")`` to :math:`f^*` with Adam.
+    r"""Fit ``layers.mlp((1, hidden_units, 1), activation="tanh")`` to :math:`f^*` with Adam.
 
     Full-batch training (``batch_size=None``) on ``n_points`` evenly spaced, noise-free
     samples of :func:`target_curve` on ``[-3, 3]``, minimising the MSE with
@@ -145,7 +114,7 @@ def fit_curve(hidden_units: int, *, n_points: int = 100, epochs: int = 2000, lr:
     hidden_units = check_int(hidden_units, "hidden_units")
     x = np.linspace(-3.0, 3.0, check_int(n_points, "n_points", minimum=2))
     y = target_curve(x)
-    net = make_mlp(1, hidden_units, 1, activation="tanh", rng=seed)
+    net = layers.mlp((1, hidden_units, 1), activation="tanh", rng=seed)
     history = training.fit(net, losses.MSELoss(), optim.Adam(net.parameters(), lr=lr),
                            x[:, None], y[:, None], epochs=epochs, batch_size=None,
                            progress=False, rng=seed)  # fmt: skip
@@ -321,7 +290,7 @@ def sgd_line(lr: float, batch_size: int | None, x: ArrayLike, y: ArrayLike, *, e
 
 def train_with_batch_size(batch_size: int | None, X: ArrayLike, y: ArrayLike, *, lr: float = 0.1,
                           epochs: int = 20, n_hidden: int = 32, seed: int = 0) -> training.History:
-    """Train ``make_mlp(n_features, n_hidden, n_classes)`` with plain ``optim.SGD`` and ``training.fit``.
+    """Train ``layers.mlp((n_features, n_hidden, n_classes))`` with plain ``optim.SGD`` and ``training.fit``.
 
     Only ``batch_size`` changes between the three flavours of gradient descent: the
     initial weights (``seed``), the learning rate and the shuffles (``seed``) are the same.
@@ -338,7 +307,7 @@ def train_with_batch_size(batch_size: int | None, X: ArrayLike, y: ArrayLike, *,
     """
     X = as_float_array(X, "X")
     y = np.asarray(y)
-    net = make_mlp(X.shape[1], n_hidden, int(y.max()) + 1, rng=seed)
+    net = layers.mlp((X.shape[1], n_hidden, int(y.max()) + 1), rng=seed)
     return training.fit(net, losses.CrossEntropyLoss(), optim.SGD(net.parameters(), lr=lr), X, y,
                         epochs=epochs, batch_size=batch_size, progress=False, rng=seed)  # fmt: skip
 

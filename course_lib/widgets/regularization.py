@@ -15,7 +15,6 @@ Pure compute functions (numpy in, a small frozen dataclass out), each tested in
 * :func:`fit_dropout_net`, :func:`thinned_average`: a one-hidden-layer network
   fitted to the polynomial data with a dropout rate ``p``, and the average of its
   thinned networks.
-* :func:`mlp`: the digits network, with optional batch norm and dropout.
 
 Two factories wrap them in an :class:`~course_lib.widgets.Explorer`:
 :func:`poly_ridge_explorer` (degree and λ) and :func:`dropout_explorer` (``p``).
@@ -44,7 +43,7 @@ __all__ = [
     "PolyData", "PolyFit", "Sweep", "LearningCurve", "SparseProblem", "DecayRace", "DropoutFit",
     "make_poly_data", "fit_poly_ridge", "lambda_sweep", "degree_sweep", "learning_curve",
     "sparse_regression_data", "fit_penalized_linear", "choose_penalty", "decay_race",
-    "dropout_net", "fit_dropout_net", "thinned_average", "half_mse", "mlp",
+    "fit_dropout_net", "thinned_average", "half_mse",
     "poly_ridge_explorer", "dropout_explorer", "LAMBDAS", "DROPOUT_RATES",
 ]  # fmt: skip
 
@@ -400,16 +399,11 @@ class DropoutFit:
     data: PolyData
 
 
-def dropout_net(p: float, hidden: int = 200, seed: int = 0) -> layers.Sequential:
-    """``Linear(1, hidden) -> ReLU -> Dropout(p) -> Linear(hidden, 1)``, He-initialised."""
-    return layers.Sequential(layers.Linear(1, hidden, rng=seed), layers.ReLU(),
-                             layers.Dropout(p, rng=seed + 1), layers.Linear(hidden, 1, rng=seed + 2))
-
-
 def fit_dropout_net(p: float, data: PolyData, hidden: int = 200, epochs: int = 1500,
                     lr: float = 0.01, final_lr: float = 0.001, n_thinned: int = 4,
                     seed: int = 0) -> DropoutFit:
-    """Full-batch Adam on the MSE of :func:`dropout_net` for the (standardized) polynomial data.
+    """Full-batch Adam on the MSE of ``Linear(1, hidden) -> ReLU -> Dropout(p) -> Linear(hidden, 1)``
+    (:func:`course_lib.layers.mlp`) for the (standardized) polynomial data.
 
     The learning rate decays exponentially from ``lr`` to ``final_lr``, so the
     last steps, noisy because every step draws new masks, are small. Dropout sits
@@ -419,7 +413,7 @@ def fit_dropout_net(p: float, data: PolyData, hidden: int = 200, epochs: int = 1
     """
     mu, sd = data.x_train.mean(), data.x_train.std()
     Xtr, Xva = ((data.x_train - mu) / sd)[:, None], ((data.x_val - mu) / sd)[:, None]
-    model = dropout_net(p, hidden, seed)
+    model = layers.mlp((1, hidden, 1), dropout=p, rng=seed)
     opt = optim.Adam(model.parameters(), lr=lr)
     schedule = optim.ExponentialLR(opt, gamma=(final_lr / lr) ** (1 / epochs))
     hist = training.fit(model, losses.MSELoss(), opt, Xtr, data.y_train[:, None], epochs=epochs,
@@ -446,26 +440,6 @@ def thinned_average(model: layers.Module, X: Array, n_masks: int) -> tuple[Array
     outs = np.array([model(X) for _ in range(n_masks)])
     model.eval()
     return outs.mean(axis=0), outs.std(axis=0, ddof=1) / np.sqrt(n_masks)
-
-
-def mlp(sizes: Sequence[int], *, batchnorm: bool = False, dropout: float = 0.0,
-        seed: int = 0) -> layers.Sequential:
-    """An MLP with ReLU hidden layers, e.g. ``sizes=(64, 128, 128, 10)``, He-initialised.
-
-    Each hidden layer is ``Linear -> [BatchNorm1d] -> ReLU -> [Dropout(p)]``: batch
-    norm on the pre-activations :math:`z`, as in the seeds, and dropout on the
-    activations. The output layer is a plain ``Linear`` (logits). Layer ``k`` is
-    seeded with ``seed + k``.
-    """
-    mods: list[layers.Module] = []
-    for k, (n_in, n_out) in enumerate(zip(sizes[:-2], sizes[1:-1], strict=True)):
-        # Batch norm subtracts the batch mean, so a bias before it would do nothing (β replaces it).
-        mods.append(layers.Linear(n_in, n_out, bias=not batchnorm, init="he", rng=seed + k))
-        mods += [layers.BatchNorm1d(n_out)] if batchnorm else []
-        mods.append(layers.ReLU())
-        mods += [layers.Dropout(dropout, rng=seed + 100 + k)] if dropout > 0 else []
-    mods.append(layers.Linear(sizes[-2], sizes[-1], init="he", rng=seed + len(sizes)))
-    return layers.Sequential(*mods)
 
 
 def dropout_explorer(data: PolyData | None = None) -> Explorer:
