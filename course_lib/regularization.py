@@ -4,8 +4,11 @@ The seeds add a penalty to the loss, :math:`L'(\theta) = L(\theta) + \lambda R(\
 with L2 (:math:`R = \sum\theta_i^2`, many small weights) or L1
 (:math:`R = \sum|\theta_i|`, sparse weights). This module provides those
 penalties and their gradients, the doubling grid of λ values the seeds tune over,
-and :class:`EarlyStopping`, the callback that stops training when the validation
-loss stops improving. Dropout and batch normalisation live in ``course_lib.layers``.
+:func:`fit_penalized_linear`, which fits a linear model with either penalty
+(exactly sparse weights for L1), :class:`EarlyStopping`, the callback that stops
+training when the validation loss stops improving, and :func:`thinned_average`,
+the ensemble view of dropout. The dropout and batch-normalisation layers live in
+``course_lib.layers``.
 
 See the chapter on regularization.
 """
@@ -17,9 +20,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, check_int, check_nonnegative, check_positive
+from ._validation import as_float_array, check_int, check_ndim, check_nonnegative, check_positive
 
 __all__ = [
     "l1_penalty",
@@ -27,7 +30,9 @@ __all__ = [
     "l2_penalty",
     "l2_penalty_grad",
     "lambda_grid",
+    "fit_penalized_linear",
     "EarlyStopping",
+    "thinned_average",
 ]
 
 Array = NDArray[np.floating]
@@ -163,6 +168,66 @@ def lambda_grid(start: float = 0.01, stop: float = 10.0, factor: float = 2.0) ->
         raise ValueError(f"stop must be >= start; got start={start}, stop={stop}")
     k_max = math.floor(math.log(stop / start) / math.log(factor) + 1e-9)
     return float(start) * float(factor) ** np.arange(k_max + 1, dtype=np.float64)
+
+
+# --- a linear model with either penalty ------------------------------------------------------
+
+
+def fit_penalized_linear(X: ArrayLike, y: ArrayLike, penalty: str, lam: float, *,
+                         tol: float = 1e-10, max_iter: int = 50_000) -> Array:
+    r"""Minimise :math:`\frac{1}{2n}\lVert Xw - y\rVert^2 + R(w)` by proximal gradient descent.
+
+    ``penalty`` is ``"none"``, ``"l2"`` (:math:`R` = :func:`l2_penalty`,
+    :math:`\frac{\lambda}{2}\lVert w\rVert^2`) or ``"l1"`` (:math:`R` =
+    :func:`l1_penalty`, :math:`\lambda\lVert w\rVert_1`, scikit-learn's
+    ``Lasso(alpha=λ)``). Each step is a gradient step on the smooth part, with
+    step :math:`1/L` (:math:`L` its largest curvature); for L1 it is followed by
+    soft thresholding, :math:`w \leftarrow \operatorname{sign}(w)\max(|w| - \lambda/L, 0)`,
+    which sets small weights *exactly* to zero. (A plain subgradient step,
+    :func:`l1_penalty_grad`, would make them oscillate around zero instead.) No
+    intercept: centre ``X`` and ``y``, or add a column of ones (which is then penalised).
+
+    Parameters
+    ----------
+    X : ``(n_samples, n_features)``
+    y : ``(n_samples,)``
+    penalty : ``"none"``, ``"l1"`` or ``"l2"``
+    lam : λ >= 0
+    tol : stop when a step moves ``w`` by less than ``tol * (1 + |w|)``
+    max_iter : at most this many steps
+
+    Returns
+    -------
+    w : ``(n_features,)``
+    """
+    X, y = as_float_array(X, "X"), as_float_array(y, "y")
+    check_ndim(X, 2, "X", "Expected (n_samples, n_features).")
+    check_ndim(y, 1, "y", "Expected (n_samples,).")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} values")
+    if penalty not in ("none", "l1", "l2"):
+        raise ValueError(f"Invalid penalty: {penalty!r}; expected 'none', 'l1' or 'l2'")
+    check_nonnegative(lam, "lam")
+    check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter")
+    n = X.shape[0]
+    curvature = np.linalg.eigvalsh(X.T @ X / n)[-1] + (lam if penalty == "l2" else 0.0)
+    if curvature <= 0:
+        raise ValueError("X is all zeros: there is nothing to fit")
+    step = 1.0 / curvature
+    w = np.zeros(X.shape[1])
+    for _ in range(max_iter):
+        grad = X.T @ (X @ w - y) / n
+        if penalty == "l2":
+            grad = grad + l2_penalty_grad(w, lam)
+        w_new = w - step * grad
+        if penalty == "l1":  # the proximal step of lam * |w|: soft thresholding
+            w_new = np.sign(w_new) * np.maximum(np.abs(w_new) - step * lam, 0.0)
+        done = np.linalg.norm(w_new - w) <= tol * (1.0 + np.linalg.norm(w))
+        w = w_new
+        if done:
+            break
+    return w
 
 
 # --- early stopping -------------------------------------------------------------------------
@@ -313,3 +378,28 @@ class EarlyStopping:
             f"mode={self.mode!r}, restore_best_weights={self.restore_best_weights}, "
             f"monitor={self.monitor!r})"
         )
+
+
+# --- dropout as an ensemble -----------------------------------------------------------------
+
+
+def thinned_average(model: Any, X: ArrayLike, n_masks: int) -> tuple[Array, Array]:
+    """Mean and standard error of ``n_masks`` training-mode outputs (one dropout mask each).
+
+    Each forward pass in training mode draws new masks, so it runs one *thinned*
+    network; their average is the ensemble prediction that evaluation mode
+    approximates (exactly, when the only dropout layer sits just before the last,
+    linear layer). ``model`` is a ``course_lib.layers`` module; it is left in
+    evaluation mode.
+
+    Returns
+    -------
+    ``(mean, standard error)``, each of the shape of ``model(X)``
+    """
+    n_masks = check_int(n_masks, "n_masks", minimum=2)
+    model.train()
+    try:
+        outs = np.array([model(X) for _ in range(n_masks)])
+    finally:
+        model.eval()
+    return outs.mean(axis=0), outs.std(axis=0, ddof=1) / np.sqrt(n_masks)

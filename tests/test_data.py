@@ -160,6 +160,8 @@ def test_spirals_bad_arguments():
 SURFACES = [
     data.elongated_quadratic(),
     data.elongated_quadratic(a=2.0, b=3.0),
+    data.rotated_quadratic(),
+    data.rotated_quadratic(a=2.0, b=3.0, angle=30.0),
     data.rosenbrock(),
     data.rosenbrock(a=2.0, b=10.0),
     data.bumpy_quadratic(),
@@ -232,6 +234,19 @@ def test_elongated_quadratic_hessian_and_condition_number():
     np.testing.assert_allclose(H, np.diag([1.0, 25.0]), atol=1e-6)
     eig = np.linalg.eigvalsh(H)
     assert eig[-1] / eig[0] == pytest.approx(25.0, rel=1e-6)
+
+
+def test_rotated_quadratic_is_the_bowl_turned_about_its_minimum():
+    bowl, turned = data.elongated_quadratic(a=1.0, b=25.0), data.rotated_quadratic(a=1.0, b=25.0, angle=45.0)
+    c, s = np.cos(np.radians(45)), np.sin(np.radians(45))
+    rotation = np.array([[c, -s], [s, c]])
+    w = np.array([0.3, -0.7])
+    assert turned.value(rotation @ w) == pytest.approx(bowl.value(w), rel=1e-12)
+    H = np.stack([numerical_gradient(lambda v, i=i: turned.grad(v)[i], w) for i in range(2)])
+    np.testing.assert_allclose(np.linalg.eigvalsh(H), [1.0, 25.0], atol=1e-6)  # same curvatures
+    assert abs(H[0, 1]) > 1  # but not along the coordinate axes
+    with pytest.raises(ValueError, match="Invalid angle"):
+        data.rotated_quadratic(angle=float("nan"))
 
 
 def descend(surface, lr, beta, steps=3000):

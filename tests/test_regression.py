@@ -21,6 +21,7 @@ from course_lib.regression import (
     logistic_regression_gd,
     normal_equation,
     polynomial_features,
+    with_intercept,
 )
 from course_lib.training import DivergenceWarning
 
@@ -162,6 +163,15 @@ def test_polynomial_features_columns_are_powers(rng, degree):
 def test_polynomial_features_dtypes():
     assert polynomial_features(np.arange(4), 2).dtype == np.float64
     assert polynomial_features(np.arange(4, dtype=np.float32), 2).dtype == np.float32
+
+
+def test_with_intercept():
+    np.testing.assert_array_equal(with_intercept(np.array([2.0, 3.0])), [[1, 2], [1, 3]])
+    assert with_intercept(np.zeros((4, 3))).shape == (4, 4)
+    assert with_intercept(np.zeros((4, 3), dtype=np.float32)).dtype == np.float32
+    assert with_intercept([1, 2]).dtype == np.float64
+    with pytest.raises(ValueError, match=r"F must be 1-D or 2-D; got shape \(2, 2, 2\)"):
+        with_intercept(np.zeros((2, 2, 2)))
 
 
 def test_polynomial_features_bad_degree():

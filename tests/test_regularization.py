@@ -1,4 +1,5 @@
-"""Tests for course_lib.regularization: penalties, the lambda grid, early stopping."""
+"""Tests for course_lib.regularization: penalties, the λ grid, penalised linear fits,
+early stopping, thinned averages."""
 
 import math
 
@@ -11,11 +12,13 @@ from hypothesis.extra import numpy as hnp
 from course_lib.gradcheck import numerical_gradient, relative_error
 from course_lib.regularization import (
     EarlyStopping,
+    fit_penalized_linear,
     l1_penalty,
     l1_penalty_grad,
     l2_penalty,
     l2_penalty_grad,
     lambda_grid,
+    thinned_average,
 )
 
 
@@ -376,3 +379,84 @@ def test_bad_hyperparameters(kwargs, match):
 def test_patience_of_the_wrong_type(patience):
     with pytest.raises(TypeError, match="patience must be an int"):
         EarlyStopping(patience=patience)
+
+
+# --- fit_penalized_linear ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sparse_problem():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 20))
+    w_true = np.zeros(20)
+    w_true[:4] = [3.0, -2.0, 1.5, 1.0]
+    return X, X @ w_true + 0.5 * rng.normal(size=60)
+
+
+def test_penalized_fits_match_scikit_learn(sparse_problem):
+    from sklearn.linear_model import Lasso, Ridge
+
+    X, y = sparse_problem
+    n = len(y)
+    np.testing.assert_allclose(fit_penalized_linear(X, y, "none", 0.0),
+                               np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-6, atol=1e-7)
+    # (1/2n)|Xw - y|^2 + (lam/2)|w|^2  <=>  Ridge's |Xw - y|^2 + alpha |w|^2 with alpha = n lam
+    ridge = Ridge(alpha=n * 0.3, fit_intercept=False).fit(X, y)
+    np.testing.assert_allclose(fit_penalized_linear(X, y, "l2", 0.3), ridge.coef_, rtol=1e-6, atol=1e-8)
+    lasso = Lasso(alpha=0.2, fit_intercept=False, tol=1e-12, max_iter=100_000).fit(X, y)
+    w = fit_penalized_linear(X, y, "l1", 0.2)
+    np.testing.assert_allclose(w, lasso.coef_, atol=1e-6)
+    assert np.array_equal(w == 0, lasso.coef_ == 0)  # the same exact zeros
+
+
+@pytest.mark.parametrize("lam", [0.05, 0.2, 0.8])
+def test_l1_solution_satisfies_the_lasso_optimality_conditions(sparse_problem, lam):
+    # Subgradient conditions: grad_j = -lam sign(w_j) where w_j != 0, |grad_j| <= lam where w_j = 0.
+    X, y = sparse_problem
+    w = fit_penalized_linear(X, y, "l1", lam)
+    grad = X.T @ (X @ w - y) / len(y)
+    nz = w != 0
+    np.testing.assert_allclose(grad[nz], -lam * np.sign(w[nz]), atol=1e-6)
+    assert np.all(np.abs(grad[~nz]) <= lam + 1e-6)
+    assert np.sum(~nz) > 0  # L1 gives exact zeros ...
+    assert np.sum(fit_penalized_linear(X, y, "l2", lam) == 0) == 0  # ... L2 does not
+
+
+def test_l1_zeroes_everything_above_lambda_max(sparse_problem):
+    X, y = sparse_problem
+    lam_max = np.max(np.abs(X.T @ y)) / len(y)  # the gradient at w = 0
+    assert np.all(fit_penalized_linear(X, y, "l1", 1.01 * lam_max) == 0)
+    assert np.sum(fit_penalized_linear(X, y, "l1", 0.9 * lam_max) != 0) >= 1
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((np.ones(5), np.ones(5), "l1", 0.1), ValueError, r"X must be 2-D; got shape \(5,\)"),
+        ((np.ones((5, 2)), np.ones((5, 1)), "l1", 0.1), ValueError, "y must be 1-D"),
+        ((np.ones((5, 2)), np.ones(4), "l1", 0.1), ValueError, "X has 5 rows but y has 4 values"),
+        ((np.ones((5, 2)), np.ones(5), "lasso", 0.1), ValueError, "Invalid penalty: 'lasso'"),
+        ((np.ones((5, 2)), np.ones(5), "l2", -1.0), ValueError, "Invalid lam"),
+        ((np.zeros((5, 2)), np.ones(5), "none", 0.0), ValueError, "X is all zeros"),
+        ((np.ones((5, 2)), ["a"] * 5, "l1", 0.1), TypeError, "y"),
+    ],
+)
+def test_fit_penalized_linear_rejects_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        fit_penalized_linear(*args)
+
+
+# --- thinned_average ---------------------------------------------------------------
+
+
+def test_thinned_average_is_the_eval_output_for_dropout_before_a_linear_layer():
+    from course_lib.layers import Dropout, Linear, Sequential
+
+    net = Sequential(Dropout(0.5, rng=0), Linear(6, 2, rng=1))
+    X = np.random.default_rng(2).normal(size=(4, 6))
+    mean, sem = thinned_average(net, X, 4000)
+    assert mean.shape == sem.shape == (4, 2) and np.all(sem > 0)
+    assert np.all(np.abs(mean - net(X)) <= 5 * sem)  # E[mask / (1 - p)] = 1
+    assert not net.training  # left in evaluation mode
+    with pytest.raises(ValueError, match="Invalid n_masks: 1"):
+        thinned_average(net, X, 1)

@@ -171,7 +171,7 @@ def test_gd_and_momentum_do_not_care_about_the_axes(name):
     # Rotating the bowl and the start rotates the path: the loss sequence is unchanged.
     c, s = np.cos(np.radians(45)), np.sin(np.radians(45))
     R = np.array([[c, -s], [s, c]])
-    rot = wo.rotated_quadratic(A, B, 45.0)
+    rot = data.rotated_quadratic(A, B, 45.0)
     make = lambda ps: wo.make_optimizer(name, ps, lr=0.02, beta=0.9)  # noqa: E731
     plain = wo.run_optimizer(QUAD, make, n_steps=100)
     turned = wo.run_optimizer(rot, make, n_steps=100, start=R @ QUAD.start)
@@ -187,7 +187,7 @@ def test_adaptive_methods_do_care_about_the_axes(name, lr):
     R = np.array([[c, -s], [s, c]])
     make = lambda ps: wo.make_optimizer(name, ps, lr=lr)  # noqa: E731
     plain = wo.run_optimizer(QUAD, make, n_steps=100)
-    turned = wo.run_optimizer(wo.rotated_quadratic(A, B, 45.0), make, n_steps=100,
+    turned = wo.run_optimizer(data.rotated_quadratic(A, B, 45.0), make, n_steps=100,
                               start=R @ QUAD.start)  # fmt: skip
     assert np.max(np.abs(turned.loss / plain.loss - 1)) > 0.01  # not rotation invariant
     assert turned.loss[-1] > plain.loss[-1]

@@ -234,11 +234,6 @@ def test_checkpoints_are_single_runs_of_that_length(cancer_pair):
     assert np.all(np.diff(curve.train_loss) < 0)
 
 
-def test_with_intercept():
-    np.testing.assert_array_equal(wr.with_intercept(np.array([2.0, 3.0])), [[1, 2], [1, 3]])
-    assert wr.with_intercept(np.zeros((4, 3))).shape == (4, 4)
-
-
 # --- explorers draw at their defaults -------------------------------------------------
 
 

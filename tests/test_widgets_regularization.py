@@ -103,34 +103,17 @@ def sparse():
     return R.sparse_regression_data(rng=0)
 
 
-def test_penalized_fits_match_closed_forms(sparse):
-    X, y = sparse.X_train, sparse.y_train
-    n = len(y)
-    w_none = R.fit_penalized_linear(X, y, "none", 0.0)
-    np.testing.assert_allclose(w_none, np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-6, atol=1e-6)
-    # 1/(2n)‖Xw-y‖² + (λ/2)‖w‖²  <=>  ‖Xw-y‖² + nλ‖w‖²
-    w_l2 = R.fit_penalized_linear(X, y, "l2", 0.1)
-    np.testing.assert_allclose(w_l2, regression.normal_equation(X, y, l2=n * 0.1), rtol=1e-7, atol=1e-8)
-
-
-@pytest.mark.parametrize("lam", [0.02, 0.08, 0.32])
-def test_l1_solution_satisfies_the_lasso_optimality_conditions(sparse, lam):
-    # Subgradient conditions: grad_j = -λ sign(w_j) where w_j != 0, |grad_j| <= λ where w_j = 0.
-    X, y = sparse.X_train, sparse.y_train
-    w = R.fit_penalized_linear(X, y, "l1", lam)
-    grad = X.T @ (X @ w - y) / len(y)
-    nz = w != 0
-    np.testing.assert_allclose(grad[nz], -lam * np.sign(w[nz]), atol=1e-6)
-    assert np.all(np.abs(grad[~nz]) <= lam + 1e-6)
-    assert np.sum(~nz) > 0  # L1 gives exact zeros ...
-    assert np.sum(R.fit_penalized_linear(X, y, "l2", lam) == 0) == 0  # ... L2 does not
-
-
-def test_l1_zeroes_everything_above_lambda_max(sparse):
-    X, y = sparse.X_train, sparse.y_train
-    lam_max = np.max(np.abs(X.T @ y)) / len(y)  # the gradient at w = 0
-    assert np.all(R.fit_penalized_linear(X, y, "l1", 1.01 * lam_max) == 0)
-    assert np.sum(R.fit_penalized_linear(X, y, "l1", 0.9 * lam_max) != 0) >= 1
+def test_l1_wins_on_a_sparse_problem_and_zeroes_weights(sparse):
+    # The chapter's comparison: most true weights are zero, so L1 (chosen on the
+    # validation set) beats L2, which beats no penalty, and only L1 gives exact zeros.
+    grid = regularization.lambda_grid()
+    _, w_none, val_none = R.choose_penalty(sparse, "none", [0.0])
+    lam_l2, w_l2, val_l2 = R.choose_penalty(sparse, "l2", grid)
+    lam_l1, w_l1, val_l1 = R.choose_penalty(sparse, "l1", grid)
+    assert val_l1.min() < val_l2.min() < val_none.min()
+    assert np.sum(w_l1 == 0) > len(w_l1) // 3 and np.sum(w_l2 == 0) == np.sum(w_none == 0) == 0
+    assert np.sum((w_l1 == 0) & (sparse.true_weights != 0)) <= 3  # it keeps the real ones
+    assert lam_l1 in grid and lam_l2 in grid
 
 
 # --- Adam + L2 versus AdamW ---------------------------------------------------------------------------
@@ -179,7 +162,7 @@ def test_eval_output_is_the_average_of_thinned_networks(dropout_fits, p):
     # eval-mode output equals the mean over masks exactly; Monte Carlo must agree.
     fit = dropout_fits[p]
     X = np.linspace(-2, 2, 25)[:, None]
-    mean, sem = R.thinned_average(fit.model, X, 4000)
+    mean, sem = regularization.thinned_average(fit.model, X, 4000)
     assert np.all(np.abs(mean - fit.model(X)) <= 5 * sem)
     assert not fit.model.training
 

@@ -12,7 +12,8 @@ Four groups of helpers, in the order the book needs them, one file each:
   :func:`two_moons` and :func:`spirals` for classification (``X`` of shape
   ``(n, 2)``, ``y`` int64 labels of shape ``(n,)``). Rows come in random order.
 * **Loss surfaces** in two dimensions for the optimizer figures, in ``surfaces``:
-  :func:`elongated_quadratic`, :func:`rosenbrock`, :func:`bumpy_quadratic`.
+  :func:`elongated_quadratic`, :func:`rotated_quadratic`, :func:`rosenbrock`,
+  :func:`bumpy_quadratic`.
 * **Preparing data**, in ``preprocessing``: :func:`train_val_test_split`,
   :class:`Standardizer` / :func:`standardize`, :func:`one_hot`.
 
@@ -23,7 +24,7 @@ See the chapters on regression, optimizers and regularization.
 
 from .datasets import Dataset, load_breast_cancer, load_diabetes, load_digits, load_iris
 from .preprocessing import Standardizer, one_hot, standardize, train_val_test_split
-from .surfaces import LossSurface, bumpy_quadratic, elongated_quadratic, rosenbrock
+from .surfaces import LossSurface, bumpy_quadratic, elongated_quadratic, rosenbrock, rotated_quadratic
 from .synthetic import noisy_line, noisy_polynomial, spirals, two_moons
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "spirals",
     "LossSurface",
     "elongated_quadratic",
+    "rotated_quadratic",
     "rosenbrock",
     "bumpy_quadratic",
     "train_val_test_split",

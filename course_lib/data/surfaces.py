@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_float_array, check_int, check_nonnegative, check_positive
 
-__all__ = ["LossSurface", "elongated_quadratic", "rosenbrock", "bumpy_quadratic"]
+__all__ = ["LossSurface", "elongated_quadratic", "rotated_quadratic", "rosenbrock", "bumpy_quadratic"]
 
 Array = NDArray[np.floating]
 
@@ -99,6 +99,33 @@ def elongated_quadratic(a: float = 1.0, b: float = 25.0) -> LossSurface:
         start=_point(-4.5, 2.0),
         _f=lambda w0, w1: 0.5 * (a * w0**2 + b * w1**2),
         _df=lambda w0, w1: (a * w0, b * w1),
+    )
+
+
+def rotated_quadratic(a: float = 1.0, b: float = 25.0, angle: float = 45.0) -> LossSurface:
+    r""":func:`elongated_quadratic` turned by ``angle`` degrees about the minimum.
+
+    .. math:: f(w) = \tfrac12\, w^\top H w, \qquad H = R\,\operatorname{diag}(a, b)\,R^\top,
+              \qquad \nabla f(w) = H w
+
+    with :math:`R` the rotation by ``angle``. Same curvatures and condition number
+    as the unrotated bowl, but its axes are no longer the coordinate axes, so
+    per-coordinate step sizes (Adagrad, RMSprop, Adam) cannot equalise its
+    curvatures. Same start and bounds as the unrotated bowl.
+    """
+    base = elongated_quadratic(a, b)
+    a, b, angle = float(a), float(b), float(angle)
+    if not np.isfinite(angle):
+        raise ValueError(f"Invalid angle: {angle} (must be a finite number of degrees)")
+    c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    h00, h11, h01 = a * c * c + b * s * s, a * s * s + b * c * c, (a - b) * c * s
+    return LossSurface(
+        name=f"rotated_quadratic(a={a}, b={b}, angle={angle})",
+        minimum=base.minimum,
+        bounds=base.bounds,
+        start=base.start,
+        _f=lambda w0, w1: 0.5 * (h00 * w0**2 + 2 * h01 * w0 * w1 + h11 * w1**2),
+        _df=lambda w0, w1: (h00 * w0 + h01 * w1, h01 * w0 + h11 * w1),
     )
 
 

@@ -32,7 +32,7 @@ the loss history up to that point, never nan. Stopping happens when the loss is
 inf/nan or exceeds :data:`DIVERGENCE_FACTOR` times its initial value.
 
 **Layout**: ``linear`` (the normal equation, gradient descent on the MSE,
-:class:`LinearRegression`), ``features`` (:func:`polynomial_features`) and
+:class:`LinearRegression`), ``features`` (:func:`with_intercept`, :func:`polynomial_features`) and
 ``logistic`` (gradient descent on the BCE, :class:`LogisticRegression`). The
 gradient-descent loop with its divergence check, and the estimators' shared
 base class, are private (``_gd``, ``_base``).
@@ -41,13 +41,14 @@ See the chapter on regression.
 """
 
 from ._gd import DIVERGENCE_FACTOR
-from .features import polynomial_features
+from .features import polynomial_features, with_intercept
 from .linear import LinearRegression, linear_regression_gd, normal_equation
 from .logistic import LogisticRegression, logistic_regression_gd
 
 __all__ = [
     "normal_equation",
     "polynomial_features",
+    "with_intercept",
     "linear_regression_gd",
     "logistic_regression_gd",
     "LinearRegression",

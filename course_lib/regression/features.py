@@ -1,4 +1,5 @@
-r"""Feature expansion: :func:`polynomial_features`, which turns polynomial fitting into linear regression.
+r"""Design matrices: :func:`with_intercept` (the column of ones) and :func:`polynomial_features`,
+which turns polynomial fitting into linear regression.
 
 See the chapter on regression.
 """
@@ -11,7 +12,28 @@ from numpy.typing import ArrayLike
 from .._validation import as_float_array, check_int, check_ndim
 from ._gd import Array
 
-__all__ = ["polynomial_features"]
+__all__ = ["with_intercept", "polynomial_features"]
+
+
+def with_intercept(F: ArrayLike) -> Array:
+    r"""The design matrix :math:`[1, F]`: a leading column of ones, then the features.
+
+    The weight of the column of ones is the intercept :math:`\theta_0`, so a
+    linear model :math:`X\theta` with this ``X`` is :math:`\theta_0 + F\theta_{1:}`.
+
+    Parameters
+    ----------
+    F : ``(n_samples, n_features)``, or ``(n_samples,)`` for one feature
+
+    Returns
+    -------
+    ``(n_samples, n_features + 1)``, dtype of ``F`` (float64 for ints)
+    """
+    F = as_float_array(F, "F")
+    check_ndim(F, (1, 2), "F", "Expected (n_samples, n_features) or (n_samples,).")
+    if F.ndim == 1:
+        F = F[:, None]
+    return np.column_stack([np.ones(F.shape[0], dtype=F.dtype), F])
 
 
 def polynomial_features(x: ArrayLike, degree: int, include_bias: bool = True) -> Array:

@@ -9,7 +9,7 @@ order the chapter uses them:
 * optimizer paths on the 2-D loss surfaces of ``course_lib.data``:
   :func:`run_optimizer` (any ``course_lib.optim`` optimizer on a 2-element
   parameter), :func:`optimizer_trajectory` (the same, by name: the explorer's
-  compute function), :func:`steps_to_tolerance`, and :func:`rotated_quadratic`;
+  compute function) and :func:`steps_to_tolerance`;
 * Adam's first steps with and without bias correction: :func:`adam_step_sizes`;
 * exact line search on a quadratic: :func:`exact_line_search_quadratic`.
 
@@ -33,7 +33,7 @@ from ..data import LossSurface
 from ._explorer import Explorer
 
 __all__ = [
-    "OPTIMIZER_NAMES", "SURFACE_NAMES", "rotated_quadratic", "make_surface", "make_optimizer",
+    "OPTIMIZER_NAMES", "SURFACE_NAMES", "make_surface", "make_optimizer",
     "per_example_gradients", "BatchGradientError", "batch_gradient_error",
     "BatchRun", "minibatch_runs",
     "Trajectory", "run_optimizer", "optimizer_trajectory", "steps_to_tolerance",
@@ -47,33 +47,11 @@ Array = NDArray[np.float64]
 OPTIMIZER_NAMES = ("GD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam")
 
 
-def rotated_quadratic(a: float = 1.0, b: float = 25.0, angle: float = 45.0) -> LossSurface:
-    r"""``data.elongated_quadratic(a, b)`` turned by ``angle`` degrees about the minimum.
-
-    .. math:: f(w) = \tfrac12\, w^\top H w, \qquad H = R\,\operatorname{diag}(a, b)\,R^\top,
-              \qquad \nabla f(w) = H w
-
-    with :math:`R` the rotation by ``angle``. Same curvatures and condition number
-    as the unrotated bowl, but its axes are no longer the coordinate axes, so
-    per-coordinate step sizes (Adagrad, RMSprop, Adam) cannot equalise its
-    curvatures. Same start as the unrotated bowl.
-    """
-    base = data.elongated_quadratic(a, b)
-    c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
-    h00, h11, h01 = a * c * c + b * s * s, a * s * s + b * c * c, (a - b) * c * s
-    return LossSurface(
-        name=f"rotated_quadratic(a={a}, b={b}, angle={angle})",
-        minimum=base.minimum, bounds=base.bounds, start=base.start,
-        _f=lambda w0, w1: 0.5 * (h00 * w0**2 + 2 * h01 * w0 * w1 + h11 * w1**2),
-        _df=lambda w0, w1: (h00 * w0 + h01 * w1, h01 * w0 + h11 * w1),
-    )  # fmt: skip
-
-
 #: The loss surfaces of the explorer's dropdown: the ``course_lib.data`` surfaces
 #: with their default arguments, and the quadratic turned by 45 degrees.
 _SURFACES: dict[str, Callable[[], LossSurface]] = {
     "quadratic": data.elongated_quadratic,
-    "rotated quadratic": rotated_quadratic,
+    "rotated quadratic": data.rotated_quadratic,
     "Rosenbrock": data.rosenbrock,
     "bumpy": data.bumpy_quadratic,
 }

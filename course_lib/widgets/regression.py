@@ -40,7 +40,6 @@ __all__ = [
     "LogisticGDResult",
     "linear_gd",
     "logistic_gd",
-    "with_intercept",
     "run_gd",
     "CheckpointCurve",
     "logistic_gd_checkpoints",
@@ -61,20 +60,6 @@ LINE_LRS = (0.001, 0.003, 0.01, 0.03, 0.05, 0.08, 0.095, 0.1, 0.11, 0.2, 0.5, 0.
 #: Slider values of the learning rate and the number of steps for logistic regression.
 LOGISTIC_LRS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 LOGISTIC_ITERS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
-
-
-# --- small helpers ---------------------------------------------------------------
-
-
-def with_intercept(F: Array) -> Array:
-    """The design matrix ``[1, F]``: a leading column of ones, then the features ``F`` ``(n, d)``.
-
-    The weight of the column of ones is the intercept. Returns ``(n, d + 1)``.
-    """
-    F = np.asarray(F, dtype=np.float64)
-    if F.ndim == 1:
-        F = F[:, None]
-    return np.column_stack([np.ones(F.shape[0]), F])
 
 
 # --- gradient descent with the divergence warning caught ----------------------------
@@ -211,7 +196,7 @@ def linear_gd(
     LinearGDResult
     """
     x, y = _line(n_samples, float(noise), seed)
-    X = with_intercept((x - x.mean()) / x.std() if standardize else x)
+    X = regression.with_intercept((x - x.mean()) / x.std() if standardize else x)
     start = np.asarray(theta0, dtype=np.float64)
     _, losses, message = run_gd(regression.linear_regression_gd, X, y, lr, n_iter, start)
     stopped_at = len(losses) if message is not None else None
@@ -302,7 +287,7 @@ class LogisticGDResult:
         return float(np.mean((self._design() @ self.theta > 0) == (self.y == 1)))
 
     def _design(self) -> Array:
-        return with_intercept(self.X)
+        return regression.with_intercept(self.X)
 
     def probability_grid(self, lims: tuple[float, float], size: int = 101) -> tuple[Array, Array, Array]:
         r""":math:`p(y=1 \mid x) = \sigma(\theta_0 + \theta_1 u + \theta_2 v)` on a square grid.
@@ -330,7 +315,7 @@ def _cancer_pair(features: tuple[str, str], seed: int) -> tuple[Array, Array]:
 @lru_cache(maxsize=4)
 def _logistic_reference(features: tuple[str, str], seed: int) -> tuple[Array, float]:
     Z, y = _cancer_pair(features, seed)
-    A = with_intercept(Z)
+    A = regression.with_intercept(Z)
     lr_safe = float(8 * len(Z) / np.linalg.eigvalsh(A.T @ A)[-1])
     # Near its minimiser the loss is strongly convex, so the error shrinks by a
     # constant factor per step (about 0.9 for the default features): 1,000 steps
@@ -366,7 +351,7 @@ def logistic_gd(
     features = (str(features[0]), str(features[1]))
     Z, y = _cancer_pair(features, seed)
     theta_ref, lr_safe = _logistic_reference(features, seed)
-    A = with_intercept(Z)
+    A = regression.with_intercept(Z)
     theta, losses, message = run_gd(regression.logistic_regression_gd, A, y.astype(float), lr, n_iter)
     return LogisticGDResult(
         X=Z, y=y, feature_names=features, lr=float(lr), n_iter=int(n_iter), theta=theta,

@@ -7,14 +7,14 @@ Pure compute functions (numpy in, a small frozen dataclass out), each tested in
   :func:`degree_sweep`, :func:`learning_curve`: a polynomial of some degree fitted
   by ridge regression to a few noisy samples of a cubic; errors are the seeds'
   :math:`J = \frac{1}{2m}\sum_i (h_\theta(x^{(i)}) - y^{(i)})^2`, without the penalty.
-* :func:`sparse_regression_data`, :func:`fit_penalized_linear`, :func:`choose_penalty`:
-  a linear model on many features with no penalty, an L2 or an L1 penalty
-  (proximal gradient descent), λ chosen on a validation set.
+* :func:`sparse_regression_data`, :func:`choose_penalty`: a linear model on many
+  features with no penalty, an L2 or an L1 penalty
+  (``regularization.fit_penalized_linear``), λ chosen on a validation set.
 * :func:`decay_race`: weights whose loss gradient is pure noise, shrunk by Adam
   with an L2 penalty versus AdamW.
-* :func:`fit_dropout_net`, :func:`thinned_average`: a one-hidden-layer network
-  fitted to the polynomial data with a dropout rate ``p``, and the average of its
-  thinned networks.
+* :func:`fit_dropout_net`: a one-hidden-layer network fitted to the polynomial
+  data with a dropout rate ``p`` (``regularization.thinned_average`` averages its
+  thinned networks).
 
 Two factories wrap them in an :class:`~course_lib.widgets.Explorer`:
 :func:`poly_ridge_explorer` (degree and λ) and :func:`dropout_explorer` (``p``).
@@ -42,8 +42,7 @@ from ._explorer import Explorer
 __all__ = [
     "PolyData", "PolyFit", "Sweep", "LearningCurve", "SparseProblem", "DecayRace", "DropoutFit",
     "make_poly_data", "fit_poly_ridge", "lambda_sweep", "degree_sweep", "learning_curve",
-    "sparse_regression_data", "fit_penalized_linear", "choose_penalty", "decay_race",
-    "fit_dropout_net", "thinned_average", "half_mse",
+    "sparse_regression_data", "choose_penalty", "decay_race", "fit_dropout_net", "half_mse",
     "poly_ridge_explorer", "dropout_explorer", "LAMBDAS", "DROPOUT_RATES",
 ]  # fmt: skip
 
@@ -270,47 +269,14 @@ def sparse_regression_data(n_train: int = 100, n_val: int = 200, n_features: int
     return SparseProblem(X[:n_train], y[:n_train], X[n_train:], y[n_train:], w)
 
 
-def fit_penalized_linear(X: Array, y: Array, penalty: str, lam: float, tol: float = 1e-10,
-                         max_iter: int = 50_000) -> Array:
-    r"""Minimise :math:`\frac{1}{2n}\lVert Xw - y\rVert^2 + R(w)` by proximal gradient descent.
-
-    ``penalty`` is ``"none"``, ``"l2"`` (:math:`R` = ``regularization.l2_penalty``,
-    :math:`\frac{\lambda}{2}\lVert w\rVert^2`) or ``"l1"`` (:math:`R` =
-    ``regularization.l1_penalty``, :math:`\lambda\lVert w\rVert_1`, scikit-learn's
-    ``Lasso(alpha=λ)``). Each step is a gradient step on the smooth part, with
-    step :math:`1/L` (:math:`L` its largest curvature); for L1 it is followed by
-    soft thresholding, :math:`w \leftarrow \operatorname{sign}(w)\max(|w| - \lambda/L, 0)`,
-    which sets small weights *exactly* to zero. (A plain subgradient step,
-    ``l1_penalty_grad``, would make them oscillate around zero instead.) No intercept.
-    """
-    if penalty not in ("none", "l1", "l2"):
-        raise ValueError(f"penalty must be 'none', 'l1' or 'l2'; got {penalty!r}")
-    check_nonnegative(lam, "lam")
-    n = X.shape[0]
-    curvature = np.linalg.eigvalsh(X.T @ X / n)[-1] + (lam if penalty == "l2" else 0.0)
-    step = 1.0 / curvature
-    w = np.zeros(X.shape[1])
-    for _ in range(max_iter):
-        grad = X.T @ (X @ w - y) / n
-        if penalty == "l2":
-            grad = grad + regularization.l2_penalty_grad(w, lam)
-        w_new = w - step * grad
-        if penalty == "l1":  # the proximal step of lam * |w|: soft thresholding
-            w_new = np.sign(w_new) * np.maximum(np.abs(w_new) - step * lam, 0.0)
-        done = np.linalg.norm(w_new - w) <= tol * (1.0 + np.linalg.norm(w))
-        w = w_new
-        if done:
-            break
-    return w
-
-
 def choose_penalty(problem: SparseProblem, penalty: str,
                    lams: Sequence[float]) -> tuple[float, Array, Array]:
-    """Fit :func:`fit_penalized_linear` for every λ; keep the one with the lowest validation J.
+    """Fit ``regularization.fit_penalized_linear`` for every λ; keep the one with the lowest validation J.
 
     Returns ``(best λ, its weights, validation J for every λ)``.
     """
-    fits = [fit_penalized_linear(problem.X_train, problem.y_train, penalty, lam) for lam in lams]
+    fits = [regularization.fit_penalized_linear(problem.X_train, problem.y_train, penalty, lam)
+            for lam in lams]
     val = np.array([half_mse(problem.X_val @ w, problem.y_val) for w in fits])
     best = int(np.argmin(val))
     return float(lams[best]), fits[best], val
@@ -409,7 +375,7 @@ def fit_dropout_net(p: float, data: PolyData, hidden: int = 200, epochs: int = 1
     last steps, noisy because every step draws new masks, are small. Dropout sits
     just before the last, linear layer, so the eval-mode output is *exactly* the
     average of the outputs of all :math:`2^{\\text{hidden}}` thinned networks (see
-    :func:`thinned_average`); in deeper networks it is only an approximation.
+    ``regularization.thinned_average``); in deeper networks it is only an approximation.
     """
     mu, sd = data.x_train.mean(), data.x_train.std()
     Xtr, Xva = ((data.x_train - mu) / sd)[:, None], ((data.x_val - mu) / sd)[:, None]
@@ -429,17 +395,6 @@ def fit_dropout_net(p: float, data: PolyData, hidden: int = 200, epochs: int = 1
         float(p), x_curve, model(grid)[:, 0], thinned, np.array(hist.loss), np.array(hist.val_loss),
         half_mse(model(Xtr)[:, 0], data.y_train), half_mse(model(Xva)[:, 0], data.y_val), model, data,
     )  # fmt: skip
-
-
-def thinned_average(model: layers.Module, X: Array, n_masks: int) -> tuple[Array, Array]:
-    """Mean and standard error of ``n_masks`` train-mode outputs (one dropout mask each).
-
-    The model is left in eval mode.
-    """
-    model.train()
-    outs = np.array([model(X) for _ in range(n_masks)])
-    model.eval()
-    return outs.mean(axis=0), outs.std(axis=0, ddof=1) / np.sqrt(n_masks)
 
 
 def dropout_explorer(data: PolyData | None = None) -> Explorer:
