@@ -22,39 +22,11 @@ from __future__ import annotations
 import statistics
 import time
 
-import numpy as np
-
-from course_lib import data, plots
-from course_lib.widgets import (
-    backpropagation,
-    introduction,
-    losses,
-    optimizers,
-    regression,
-    regularization,
-)
+from course_lib import plots
+from course_lib.widgets import book_explorers
 from course_lib.widgets._explorer import sample_values
 
 TARGET_MS = 100.0
-
-
-def explorers():
-    """(chapter, name, factory) for every widget the chapters display."""
-    rng = np.random.default_rng(0)
-    x_line, y_line = data.noisy_line(40, slope=2.0, intercept=0.0, noise=1.0, x_range=(-2.0, 2.0),
-                                     rng=rng)
-    x_line = data.standardize(x_line)[0][:, 0]
-    yield "1", "approximation", introduction.approximation_explorer
-    yield "1", "learning rate", lambda: introduction.learning_rate_explorer(x_line, y_line)
-    yield "2", "linear GD loss", regression.linear_gd_loss_explorer
-    yield "2", "linear GD path", regression.linear_gd_path_explorer
-    yield "2", "logistic GD", regression.logistic_gd_explorer
-    yield "3", "outlier", losses.outlier_explorer
-    yield "3", "logit", losses.logit_explorer
-    yield "4", "gradient flow", backpropagation.gradient_flow_explorer
-    yield "5", "optimizer paths", optimizers.optimizer_explorer
-    yield "6", "polynomial ridge", regularization.poly_ridge_explorer
-    yield "6", "dropout", regularization.dropout_explorer
 
 
 def redraw_ms(explorer, **change) -> tuple[float, float, float]:
@@ -74,7 +46,7 @@ def main() -> None:
     print(f"{'ch':>2}  {'widget':<18} {'built':>7} {'moves':>5} {'cold median':>12} {'cold max':>9} "
           f"{'warm median':>12}   median split compute/draw/render   target {TARGET_MS:.0f} ms")
     medians = []
-    for chapter, name, factory in explorers():
+    for name, (chapter, factory) in book_explorers().items():
         start = time.perf_counter()
         explorer = factory()  # some explorers precompute their results here
         explorer.figure()  # the first figure solves the layout, once per explorer

@@ -87,3 +87,26 @@ def test_results_are_kept_for_recent_values_and_never_for_overridden_fixed_argum
     assert len(explorer._results) <= 32
     explorer.result(a=1)
     assert len(compute.calls) == 2 + 100 + 1
+
+
+def test_book_explorers_lists_every_chapter_explorer():
+    import inspect
+
+    from course_lib.widgets import (
+        backpropagation,
+        book_explorers,
+        introduction,
+        losses,
+        optimizers,
+        regression,
+        regularization,
+    )
+
+    defined = {name for module in (introduction, regression, losses, backpropagation, optimizers,
+                                   regularization)
+               for name, f in inspect.getmembers(module, inspect.isfunction)
+               if name.endswith("_explorer") and f.__module__ == module.__name__}
+    listed = {factory.__name__ for _, factory in book_explorers().values()}
+    assert defined - {"learning_rate_explorer"} <= listed  # the one that needs data is wrapped
+    assert all(isinstance(factory(), Explorer) for name, (_, factory) in book_explorers().items()
+               if name in ("learning rate", "logit"))

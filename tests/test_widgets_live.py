@@ -12,42 +12,15 @@ first draw gives.
 
 import matplotlib
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 
-from course_lib import data, plots
-from course_lib.widgets import (
-    backpropagation,
-    introduction,
-    losses,
-    optimizers,
-    regression,
-    regularization,
-)
+from course_lib import plots
+from course_lib.widgets import book_explorers, regression
 from course_lib.widgets._explorer import sample_values
 
 matplotlib.use("Agg")
 
-
-def _line_explorer():
-    rng = np.random.default_rng(0)
-    x, y = data.noisy_line(40, slope=2.0, intercept=0.0, noise=1.0, x_range=(-2.0, 2.0), rng=rng)
-    return introduction.learning_rate_explorer(data.standardize(x)[0][:, 0], y)
-
-
-EXPLORERS = {
-    "approximation": introduction.approximation_explorer,
-    "learning rate": _line_explorer,
-    "linear GD loss": regression.linear_gd_loss_explorer,
-    "linear GD path": regression.linear_gd_path_explorer,
-    "logistic GD": regression.logistic_gd_explorer,
-    "outlier": losses.outlier_explorer,
-    "logit": losses.logit_explorer,
-    "gradient flow": backpropagation.gradient_flow_explorer,
-    "optimizer paths": optimizers.optimizer_explorer,
-    "polynomial ridge": regularization.poly_ridge_explorer,
-    "dropout": regularization.dropout_explorer,
-}
+EXPLORERS = {name: factory for name, (_, factory) in book_explorers().items()}
 
 
 def overflow_px(fig) -> float:
