@@ -73,6 +73,14 @@ OPTIMIZER_CASES = [
     ("adamw_amsgrad", "AdamW", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True}),
 ]
 
+# Two parameter groups: row 0 of p0 with the optimizer's keyword arguments, rows 1-2
+# with the group's overrides. (name, class name, keyword arguments, overrides)
+GROUP_CASES = [
+    ("sgd_momentum", "SGD", {"lr": 0.05, "momentum": 0.9}, {"lr": 0.01, "momentum": 0.5}),
+    ("adamw_no_decay", "AdamW", {"lr": 0.05, "weight_decay": 0.1}, {"lr": 0.02, "weight_decay": 0.0}),
+]
+GROUP_SCHEDULER_LRS = (0.2, 0.05)  # the two groups' learning rates under each scheduler
+
 # (name, class name shared by torch.optim.lr_scheduler and course_lib.optim, kwargs)
 SCHEDULER_CASES = [
     ("step", "StepLR", {"step_size": 3, "gamma": 0.5}),

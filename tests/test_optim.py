@@ -207,6 +207,69 @@ def test_never_modifies_the_gradient_and_updates_in_place(cls, ref, hp):
         assert not np.array_equal(a, x0)
 
 
+# --------------------------------------------------------------- parameter groups
+
+GROUP_CASES = [(cls, hp) for cls, _, hp in CASES if hp][::2]  # a spread of optimizers and settings
+
+
+@pytest.mark.parametrize(("cls", "hp"), GROUP_CASES, ids=[f"{c.__name__}-{h}" for c, h in GROUP_CASES])
+def test_two_groups_are_two_optimizers_in_one(cls, hp):
+    # Group 0 keeps the optimizer's settings; group 1 halves the learning rate and has
+    # no weight decay. That is exactly one optimizer per group, stepped together.
+    overrides = {"lr": cls([P(X0[0])], **hp).defaults["lr"] / 2, "weight_decay": 0.0}
+    grouped = run_class(lambda ps: cls([{"params": ps[:1]}, {"params": ps[1:], **overrides}], **hp))
+    alone = run_class(lambda ps: cls(ps, **hp))
+    other = run_class(lambda ps: cls(ps, **{**hp, **overrides}))
+    np.testing.assert_allclose(grouped[0], alone[0], rtol=1e-12)
+    np.testing.assert_allclose(grouped[1], other[1], rtol=1e-12)
+    assert not np.allclose(grouped[1], alone[1])  # the override took effect
+
+
+def test_param_groups_hold_every_hyperparameter_and_the_lr_property_reads_them():
+    a, b = P(np.zeros(2)), P(np.zeros(3))
+    opt = Adam([{"params": [a]}, {"params": [b], "lr": 0.1, "weight_decay": 0.5}], lr=0.01)
+    assert [g["params"] for g in opt.param_groups] == [[a], [b]] and opt.params == [a, b]
+    assert opt.param_groups[0] == {"params": [a], **opt.defaults, "betas": (0.9, 0.999)}
+    assert opt.param_groups[1]["lr"] == 0.1 and opt.param_groups[1]["betas"] == (0.9, 0.999)
+    with pytest.raises(ValueError, match=r"different learning rates \[0.01, 0.1\]"):
+        _ = opt.lr
+    opt.lr = 0.2  # sets every group's
+    assert opt.lr == 0.2 and [g["lr"] for g in opt.param_groups] == [0.2, 0.2]
+    assert "group 1: 1 params, lr=0.2, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.5" in repr(opt)
+    c = P(np.zeros(1))
+    opt.add_param_group({"params": [c], "amsgrad": True})
+    assert opt.params == [a, b, c] and opt.param_groups[2]["lr"] == 0.01
+
+
+@pytest.mark.parametrize(
+    ("groups", "error", "match"),
+    [
+        (lambda a, b: [{"params": [a]}, {"params": [b], "momentum": -1.0}], ValueError,
+         "Invalid momentum value"),
+        (lambda a, b: [{"params": [a]}, {"params": [b], "betas": 0.9}], ValueError,
+         "unknown hyperparameter\\(s\\) \\['betas'\\]"),
+        (lambda a, b: [{"params": [a, b]}, {"params": [b]}], ValueError,
+         "more than one parameter group"),
+        (lambda a, b: [{"params": [a]}, {"lr": 0.1}], TypeError, "with a 'params' entry"),
+        (lambda a, b: [{"params": []}], ValueError, "empty parameter list"),
+        (lambda a, b: [{"params": [a]}, {"params": [b], "nesterov": True}], ValueError,
+         "Nesterov momentum requires a momentum"),
+    ],
+)
+def test_bad_parameter_groups_raise(groups, error, match):
+    with pytest.raises(error, match=match):
+        SGD(groups(P(np.zeros(2)), P(np.zeros(2))), lr=0.1)
+
+
+def test_schedules_scale_every_groups_learning_rate():
+    opt = SGD([{"params": [P(np.zeros(2))]}, {"params": [P(np.zeros(2))], "lr": 0.05}], lr=0.5)
+    scheduler = StepLR(opt, step_size=1, gamma=0.1)
+    assert scheduler.base_lrs == [0.5, 0.05]
+    scheduler.step()
+    np.testing.assert_allclose(scheduler.get_last_lr(), [0.05, 0.005])
+    np.testing.assert_allclose([g["lr"] for g in opt.param_groups], [0.05, 0.005])
+
+
 def test_defaults_are_pytorchs():
     ps = [P(np.zeros(2))]
     assert SGD(ps).defaults == dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -592,7 +655,7 @@ def test_schedule_validation():
         InverseTimeLR(_sgd(0.1), decay_rate=-1.0)
     with pytest.raises(ValueError, match="epoch must be >= 0"):
         optim.inverse_time_decay(0.2, -1, 1.0)
-    with pytest.raises(TypeError, match="lr attribute"):
+    with pytest.raises(TypeError, match="must have param_groups"):
         StepLR(object(), step_size=2)
 
 

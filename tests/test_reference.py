@@ -158,6 +158,35 @@ def test_optimizer_trajectories(ref, d, name, cls, kwargs):
     close(np.stack(trajectory), ref[f"optim__{name}"])
 
 
+@pytest.mark.parametrize(
+    "name, cls, kwargs, overrides", cases.GROUP_CASES, ids=[c[0] for c in cases.GROUP_CASES]
+)
+def test_optimizer_trajectories_with_two_parameter_groups(ref, d, name, cls, kwargs, overrides):
+    a, b = _Param(d["p0"][:1].copy()), _Param(d["p0"][1:].copy())
+    opt = getattr(optim, cls)([{"params": [a]}, {"params": [b], **overrides}], **kwargs)
+    trajectory = [np.concatenate([a.data, b.data])]
+    for _ in range(cases.OPTIMIZER_STEPS):
+        opt.zero_grad()
+        g = cases.optimizer_grad(np.concatenate([a.data, b.data]), d)
+        a.grad, b.grad = g[:1], g[1:]
+        opt.step()
+        trajectory.append(np.concatenate([a.data, b.data]))
+    close(np.stack(trajectory), ref[f"optim_groups__{name}"])
+
+
+@pytest.mark.parametrize("name, cls, kwargs", cases.SCHEDULER_CASES)
+def test_schedulers_with_two_parameter_groups(ref, d, name, cls, kwargs):
+    lr_a, lr_b = cases.GROUP_SCHEDULER_LRS
+    opt = optim.SGD([{"params": [_Param(d["p0"].copy())]},
+                     {"params": [_Param(d["p0"].copy())], "lr": lr_b}], lr=lr_a)
+    sched = getattr(optim, cls)(opt, **kwargs)
+    lrs = []
+    for _ in range(cases.SCHEDULER_EPOCHS):
+        lrs.append(sched.get_last_lr())
+        sched.step()
+    close(np.array(lrs), ref[f"sched_groups__{name}"])
+
+
 @pytest.mark.parametrize("name, cls, kwargs", cases.SCHEDULER_CASES)
 def test_schedulers(ref, d, name, cls, kwargs):
     opt = optim.SGD([_Param(d["p0"].copy())], lr=0.2)

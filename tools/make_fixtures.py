@@ -8,7 +8,8 @@ Run by hand, in an environment with torch (never in CI):
 It writes tests/fixtures/torch_reference.npz: the shared inputs of
 tests/reference_cases.py and PyTorch's outputs and gradients (float64) for
 activations, losses, layers (forward and backward), autodiff graphs, 50 steps
-of every optimizer, and the learning-rate schedulers. tests/test_reference.py
+of every optimizer (also with two parameter groups), and the learning-rate
+schedulers. tests/test_reference.py
 compares course_lib against it.
 """
 
@@ -150,6 +151,21 @@ def optimizers(d, out):
         out[f"optim__{name}"] = np.stack(traj)
 
 
+def optimizer_groups(d, out):
+    for name, cls, kwargs, overrides in cases.GROUP_CASES:
+        a, b = t(d["p0"][:1], grad=True), t(d["p0"][1:], grad=True)
+        opt = getattr(torch.optim, cls)([{"params": [a]}, {"params": [b], **overrides}], **kwargs)
+        traj = [np.concatenate([a.detach().numpy(), b.detach().numpy()])]
+        for _ in range(cases.OPTIMIZER_STEPS):
+            opt.zero_grad()
+            p = torch.cat([a, b])
+            loss = 0.5 * (t(d["scale"]) * (p - t(d["centre"])) ** 2).sum() + 0.1 * torch.cos(p).sum()
+            loss.backward()
+            opt.step()
+            traj.append(np.concatenate([a.detach().numpy(), b.detach().numpy()]))
+        out[f"optim_groups__{name}"] = np.stack(traj)
+
+
 def schedulers(d, out):
     for name, cls, kwargs in cases.SCHEDULER_CASES:
         opt = torch.optim.SGD([t(d["p0"], grad=True)], lr=0.2)
@@ -160,12 +176,22 @@ def schedulers(d, out):
             opt.step()
             sched.step()
         out[f"sched__{name}"] = np.array(lrs)
+        lr_a, lr_b = cases.GROUP_SCHEDULER_LRS
+        opt = torch.optim.SGD([{"params": [t(d["p0"], grad=True)]},
+                               {"params": [t(d["p0"], grad=True)], "lr": lr_b}], lr=lr_a)
+        sched = getattr(torch.optim.lr_scheduler, cls)(opt, **kwargs)
+        lrs = []
+        for _ in range(cases.SCHEDULER_EPOCHS):
+            lrs.append(sched.get_last_lr())
+            opt.step()
+            sched.step()
+        out[f"sched_groups__{name}"] = np.array(lrs)
 
 
 def main() -> None:
     d = cases.inputs()
     out: dict[str, np.ndarray] = {}
-    for part in (activations, losses, layers, graphs, optimizers, schedulers):
+    for part in (activations, losses, layers, graphs, optimizers, optimizer_groups, schedulers):
         part(d, out)
     out["torch_version"] = np.array(torch.__version__)
     OUT.parent.mkdir(parents=True, exist_ok=True)

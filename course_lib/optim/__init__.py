@@ -12,9 +12,12 @@ the square root, Adam without :math:`\beta_2`) the docstring shows both.
 ``params`` is any iterable of objects with a ``.data`` array and a ``.grad``
 (array or None): ``layers.Parameter`` and ``autodiff.Tensor`` alike. Parameters
 are updated in place, so every reference to ``p.data`` sees the new values, and
-float32 parameters stay float32. There is a single learning rate, the attribute
-``optimizer.lr``, which the schedules (``StepLR``, ``ExponentialLR``,
-``InverseTimeLR``) change once per epoch.
+float32 parameters stay float32. As in PyTorch, ``params`` may instead list
+*parameter groups*, dicts with a ``"params"`` entry and the hyperparameters that
+differ for them (``{"params": biases, "weight_decay": 0.0}``); they are in
+``optimizer.param_groups``. ``optimizer.lr`` reads or sets the learning rate of
+every group; the schedules (``StepLR``, ``ExponentialLR``, ``InverseTimeLR``)
+change each group's once per epoch.
 
 One file per concept, as in ``torch.optim``: ``optimizer`` (the base class),
 ``sgd`` (SGD and the three momentum conventions), ``adagrad``, ``rmsprop``,

@@ -60,21 +60,22 @@ class Adagrad(Optimizer):
         self, params: Iterable[ParamLike], lr: float = 1e-2, lr_decay: float = 0,
         weight_decay: float = 0, initial_accumulator_value: float = 0, eps: float = 1e-10,
     ) -> None:  # fmt: skip
-        check_nonnegative(lr, "learning rate")
-        check_nonnegative(lr_decay, "lr_decay value")
-        check_nonnegative(weight_decay, "weight_decay value")
-        check_nonnegative(initial_accumulator_value, "initial_accumulator_value value")
-        check_nonnegative(eps, "epsilon value")
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps)  # fmt: skip
         super().__init__(params, defaults)
-        self.lr_decay, self.weight_decay, self.eps = lr_decay, weight_decay, eps
-        self.initial_accumulator_value = initial_accumulator_value
 
-    def _update(self, p: Array, g: Array, state: dict[str, Any]) -> None:
+    def _check(self, group: dict[str, Any]) -> None:
+        check_nonnegative(group["lr"], "learning rate")
+        check_nonnegative(group["lr_decay"], "lr_decay value")
+        check_nonnegative(group["weight_decay"], "weight_decay value")
+        check_nonnegative(group["initial_accumulator_value"], "initial_accumulator_value value")
+        check_nonnegative(group["eps"], "epsilon value")
+
+    def _update(self, p: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(p, self.initial_accumulator_value)
+            state["sum"] = np.full_like(p, group["initial_accumulator_value"])
         state["step"] += 1
-        adagrad_update(p, g, state["sum"], step=state["step"], lr=self.lr,
-                       lr_decay=self.lr_decay, weight_decay=self.weight_decay, eps=self.eps)  # fmt: skip
+        adagrad_update(p, g, state["sum"], step=state["step"], lr=group["lr"],
+                       lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+                       eps=group["eps"])  # fmt: skip

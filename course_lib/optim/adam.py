@@ -112,30 +112,33 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
         weight_decay: float = 0.0, amsgrad: bool = False,
     ) -> None:  # fmt: skip
-        check_nonnegative(lr, "learning rate")
-        check_nonnegative(eps, "epsilon value")
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad)  # fmt: skip
+        super().__init__(params, defaults)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        check_nonnegative(group["lr"], "learning rate")
+        check_nonnegative(group["eps"], "epsilon value")
+        betas = group["betas"]
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}")
         check_probability(betas[0], "beta parameter at index 0")
         check_probability(betas[1], "beta parameter at index 1")
-        check_nonnegative(weight_decay, "weight_decay value")
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad)  # fmt: skip
-        super().__init__(params, defaults)
-        self.betas, self.eps = tuple(betas), eps
-        self.weight_decay, self.amsgrad = weight_decay, amsgrad
+        group["betas"] = tuple(betas)
+        check_nonnegative(group["weight_decay"], "weight_decay value")
 
-    def _update(self, p: Array, g: Array, state: dict[str, Any]) -> None:
+    def _update(self, p: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(p)
             state["exp_avg_sq"] = np.zeros_like(p)
-            state["max_exp_avg_sq"] = np.zeros_like(p) if self.amsgrad else None
+            state["max_exp_avg_sq"] = np.zeros_like(p) if group["amsgrad"] else None
         state["step"] += 1
         update = adamw_update if self._decoupled else adam_update
+        beta1, beta2 = group["betas"]
         update(p, g, state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"],
-               step=state["step"], lr=self.lr, beta1=self.betas[0], beta2=self.betas[1],
-               eps=self.eps, weight_decay=self.weight_decay)  # fmt: skip
+               step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
+               eps=group["eps"], weight_decay=group["weight_decay"])  # fmt: skip
 
 
 class AdamW(Adam):

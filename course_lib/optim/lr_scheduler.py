@@ -84,52 +84,49 @@ def inverse_time_decay(lr0: float, epoch: ArrayLike, decay_rate: float) -> float
 
 
 class LRScheduler:
-    r"""Base class: sets ``optimizer.lr`` from a formula of the epoch count.
+    r"""Base class: sets each parameter group's learning rate from a formula of the epoch count.
 
     Call ``scheduler.step()`` once at the end of every epoch, after the
     optimizer's steps. The formula is applied in closed form to the learning rate
-    the optimizer had when the scheduler was made (``base_lr``), so a manual
-    change of ``optimizer.lr`` is overwritten at the next ``step()`` (PyTorch's
+    each group had when the scheduler was made (``base_lrs``), so a manual change
+    of a learning rate is overwritten at the next ``step()`` (PyTorch's
     schedulers multiply the current value instead; without manual changes the two
     agree).
 
     Attributes
     ----------
-    optimizer : anything with an ``lr`` attribute (a ``course_lib.optim`` optimizer)
-    base_lr : the initial learning rate :math:`\alpha_0`
+    optimizer : a ``course_lib.optim`` optimizer (anything with ``param_groups``)
+    base_lrs : the initial learning rate :math:`\alpha_0` of each group
     last_epoch : number of ``step()`` calls so far
     """
 
     def __init__(self, optimizer: Any) -> None:
-        if not hasattr(optimizer, "lr"):
+        if not hasattr(optimizer, "param_groups"):
             raise TypeError(
-                f"optimizer must have an lr attribute (a course_lib.optim optimizer); "
+                f"optimizer must have param_groups (a course_lib.optim optimizer); "
                 f"got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
-        self.base_lr = float(optimizer.lr)
+        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
         self.last_epoch = 0
         self._set_lr()
 
-    def _lr_at(self, epoch: int) -> float:
+    def _lr_at(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError
 
     def _set_lr(self) -> None:
-        self._last_lr = self._lr_at(self.last_epoch)
-        self.optimizer.lr = self._last_lr
+        self._last_lrs = [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lrs, strict=True):
+            group["lr"] = lr
 
     def step(self) -> None:
-        """Advance one epoch and set ``optimizer.lr`` to the learning rate for it."""
+        """Advance one epoch and set every group's learning rate for it."""
         self.last_epoch += 1
         self._set_lr()
 
     def get_last_lr(self) -> list[float]:
-        """The learning rate set by the last ``step()``, as a one-element list.
-
-        A list as in PyTorch (one entry per parameter group; there is one group
-        here), so ``scheduler.get_last_lr()[0]`` runs unchanged on both.
-        """
-        return [self._last_lr]
+        """The learning rates set by the last ``step()``, one per parameter group, as in PyTorch."""
+        return list(self._last_lrs)
 
 
 class StepLR(LRScheduler):
@@ -144,8 +141,8 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer)
 
-    def _lr_at(self, epoch: int) -> float:
-        return float(step_decay(self.base_lr, epoch, self.step_size, self.gamma))
+    def _lr_at(self, base_lr: float, epoch: int) -> float:
+        return float(step_decay(base_lr, epoch, self.step_size, self.gamma))
 
 
 class ExponentialLR(LRScheduler):
@@ -159,8 +156,8 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer)
 
-    def _lr_at(self, epoch: int) -> float:
-        return float(exponential_decay(self.base_lr, epoch, self.gamma))
+    def _lr_at(self, base_lr: float, epoch: int) -> float:
+        return float(exponential_decay(base_lr, epoch, self.gamma))
 
 
 class InverseTimeLR(LRScheduler):
@@ -181,5 +178,5 @@ class InverseTimeLR(LRScheduler):
         self.decay_rate = decay_rate
         super().__init__(optimizer)
 
-    def _lr_at(self, epoch: int) -> float:
-        return float(inverse_time_decay(self.base_lr, epoch, self.decay_rate))
+    def _lr_at(self, base_lr: float, epoch: int) -> float:
+        return float(inverse_time_decay(base_lr, epoch, self.decay_rate))

@@ -87,22 +87,22 @@ class RMSprop(Optimizer):
         eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
         centered: bool = False,
     ) -> None:  # fmt: skip
-        check_nonnegative(lr, "learning rate")
-        check_nonnegative(eps, "epsilon value")
-        check_nonnegative(momentum, "momentum value")
-        check_nonnegative(weight_decay, "weight_decay value")
-        check_nonnegative(alpha, "alpha value")
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered)  # fmt: skip
         super().__init__(params, defaults)
-        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
-        self.momentum, self.centered = momentum, centered
 
-    def _update(self, p: Array, g: Array, state: dict[str, Any]) -> None:
+    def _check(self, group: dict[str, Any]) -> None:
+        check_nonnegative(group["lr"], "learning rate")
+        check_nonnegative(group["eps"], "epsilon value")
+        check_nonnegative(group["momentum"], "momentum value")
+        check_nonnegative(group["weight_decay"], "weight_decay value")
+        check_nonnegative(group["alpha"], "alpha value")
+
+    def _update(self, p: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
         if not state:
             state["square_avg"] = np.zeros_like(p)
-            state["grad_avg"] = np.zeros_like(p) if self.centered else None
-            state["momentum_buffer"] = np.zeros_like(p) if self.momentum > 0 else None
+            state["grad_avg"] = np.zeros_like(p) if group["centered"] else None
+            state["momentum_buffer"] = np.zeros_like(p) if group["momentum"] > 0 else None
         rmsprop_update(p, g, state["square_avg"], state["grad_avg"], state["momentum_buffer"],
-                       lr=self.lr, alpha=self.alpha, eps=self.eps,
-                       weight_decay=self.weight_decay, momentum=self.momentum)  # fmt: skip
+                       lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+                       weight_decay=group["weight_decay"], momentum=group["momentum"])  # fmt: skip

@@ -111,24 +111,25 @@ class SGD(Optimizer):
         self, params: Iterable[ParamLike], lr: float = 1e-3, momentum: float = 0.0,
         dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
     ) -> None:  # fmt: skip
-        check_nonnegative(lr, "learning rate")
-        check_nonnegative(momentum, "momentum value")
-        check_nonnegative(weight_decay, "weight_decay value")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                "Nesterov momentum requires a momentum and zero dampening; "
-                f"got momentum={momentum}, dampening={dampening}"
-            )
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov)  # fmt: skip
         super().__init__(params, defaults)
-        self.momentum, self.dampening = momentum, dampening
-        self.weight_decay, self.nesterov = weight_decay, nesterov
 
-    def _update(self, p: Array, g: Array, state: dict[str, Any]) -> None:
+    def _check(self, group: dict[str, Any]) -> None:
+        check_nonnegative(group["lr"], "learning rate")
+        check_nonnegative(group["momentum"], "momentum value")
+        check_nonnegative(group["weight_decay"], "weight_decay value")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum and zero dampening; "
+                f"got momentum={group['momentum']}, dampening={group['dampening']}"
+            )
+
+    def _update(self, p: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
         state["momentum_buffer"] = sgd_update(
-            p, g, state.get("momentum_buffer"), lr=self.lr, momentum=self.momentum,
-            dampening=self.dampening, nesterov=self.nesterov, weight_decay=self.weight_decay,
+            p, g, state.get("momentum_buffer"), lr=group["lr"], momentum=group["momentum"],
+            dampening=group["dampening"], nesterov=group["nesterov"],
+            weight_decay=group["weight_decay"],
         )  # fmt: skip
 
 
