@@ -19,6 +19,7 @@ from course_lib.regularization import (
     l2_penalty_grad,
     lambda_grid,
     thinned_average,
+    weight_decay_groups,
 )
 
 
@@ -460,3 +461,32 @@ def test_thinned_average_is_the_eval_output_for_dropout_before_a_linear_layer():
     assert not net.training  # left in evaluation mode
     with pytest.raises(ValueError, match="Invalid n_masks: 1"):
         thinned_average(net, X, 1)
+
+
+# --- weight_decay_groups -----------------------------------------------------------
+
+
+def test_weight_decay_groups_decay_linear_weights_only():
+    from course_lib import layers, optim
+
+    net = layers.mlp((4, 8, 3), batchnorm=True, rng=0)  # Linear, BatchNorm1d, ReLU, Linear
+    decayed, rest = weight_decay_groups(net, 0.1)
+    assert decayed["params"] == [net[0].weight, net[3].weight] and decayed["weight_decay"] == 0.1
+    assert rest["params"] == [net[1].weight, net[1].bias, net[3].bias] and rest["weight_decay"] == 0.0
+    # With zero gradients only the decayed group moves: p <- p (1 - lr * lambda).
+    opt = optim.AdamW(weight_decay_groups(net, 0.1), lr=0.5)
+    before = [p.data.copy() for p in net.parameters()]
+    for p in net.parameters():
+        p.grad = np.zeros_like(p.data)
+    opt.step()
+    for p, b in zip(net.parameters(), before, strict=True):
+        factor = 1 - 0.5 * 0.1 if any(p is w for w in decayed["params"]) else 1.0
+        np.testing.assert_allclose(p.data, factor * b, rtol=1e-12)
+    plain = layers.Sequential(layers.Linear(2, 2, bias=False, rng=0))
+    assert len(weight_decay_groups(plain, 0.1)) == 1  # nothing else to leave out
+    with pytest.raises(ValueError, match="no Linear layer"):
+        weight_decay_groups(layers.Sequential(layers.ReLU()), 0.1)
+    with pytest.raises(TypeError, match="course_lib.layers Module"):
+        weight_decay_groups([np.zeros(2)], 0.1)
+    with pytest.raises(ValueError, match="Invalid weight_decay"):
+        weight_decay_groups(net, -1.0)

@@ -110,3 +110,19 @@ def test_book_explorers_lists_every_chapter_explorer():
     assert defined - {"learning_rate_explorer"} <= listed  # the one that needs data is wrapped
     assert all(isinstance(factory(), Explorer) for name, (_, factory) in book_explorers().items()
                if name in ("learning rate", "logit"))
+
+
+def test_unhashable_control_values_are_computed_not_kept():
+    calls = []
+
+    def compute(v):
+        calls.append(v)
+        return np.asarray(v).sum()
+
+    explorer = Explorer(compute, _draw, {"v": W.SelectionSlider(options=[("a", (1, 2)), ("b", (3, 4))],
+                                                                 value=(1, 2))})
+    assert explorer.result(v=[5, 6]) == 11 and explorer.result(v=[5, 6]) == 11
+    assert calls == [[5, 6], [5, 6]]
+    explorer.result()
+    explorer.result()
+    assert calls[2:] == [(1, 2)]  # hashable values are kept

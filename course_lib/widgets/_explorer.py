@@ -76,11 +76,11 @@ class Explorer:
 
         ``compute`` is pure, so results are kept by control values: moving a
         slider back to a value seen lately only draws. Overriding a fixed
-        argument computes afresh.
+        argument, or a control value that cannot be a dict key, computes afresh.
         """
         values = {**self.values(), **overrides}
         key = tuple(values[name] for name in self.controls)
-        if any(name not in self.controls for name in overrides):
+        if any(name not in self.controls for name in overrides) or not _hashable(key):
             return self.compute(**values)
         if key in self._results:
             self._results.move_to_end(key)
@@ -275,6 +275,14 @@ def _frame_key(ax: Axes) -> tuple:
                 tuple(axis.get_minor_formatter().format_ticks(minor)),
                 axis.get_tick_params(which="major").get("gridOn")]
     return tuple(key)
+
+
+def _hashable(key: tuple) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
 
 
 def sample_values(control: W.ValueWidget, n: int = 5) -> list[Any]:
