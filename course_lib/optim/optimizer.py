@@ -55,14 +55,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
-        if isinstance(params, np.ndarray) or not isinstance(params, Iterable):
-            raise TypeError(
-                "params must be an iterable of parameters (objects with .data and .grad), "
-                f"e.g. model.parameters(), or of parameter-group dicts; got {type(params).__name__}"
-            )
-        items = list(params)
-        if not items:
-            raise ValueError("optimizer got an empty parameter list")
+        items = _nonempty_list(params)
         groups = items if all(isinstance(item, dict) for item in items) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)
@@ -144,15 +137,20 @@ class Optimizer:
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
-def _param_list(params: Iterable[ParamLike]) -> list[ParamLike]:
+def _nonempty_list(params: Iterable[Any]) -> list[Any]:
     if isinstance(params, np.ndarray) or not isinstance(params, Iterable):
         raise TypeError(
             "params must be an iterable of parameters (objects with .data and .grad), "
-            f"e.g. model.parameters(); got {type(params).__name__}"
+            f"e.g. model.parameters(), or of parameter-group dicts; got {type(params).__name__}"
         )
-    plist = list(params)
-    if not plist:
+    items = list(params)
+    if not items:
         raise ValueError("optimizer got an empty parameter list")
+    return items
+
+
+def _param_list(params: Iterable[ParamLike]) -> list[ParamLike]:
+    plist = _nonempty_list(params)
     seen: set[int] = set()
     for i, p in enumerate(plist):
         if not (hasattr(p, "grad") and isinstance(getattr(p, "data", None), np.ndarray)):
