@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_int, check_ndim, check_nonnegative, check_positive
 from ._gd import Array
+from .features import with_intercept
 
 
 class _LinearModel:
@@ -30,7 +31,7 @@ class _LinearModel:
         mask = np.ones(X.shape[1], dtype=X.dtype)
         if not self.fit_intercept:
             return X, mask
-        return np.hstack([np.ones((X.shape[0], 1), dtype=X.dtype), X]), np.r_[0.0, mask].astype(X.dtype)
+        return with_intercept(X), np.r_[0.0, mask].astype(X.dtype)
 
     def _set_params(self, theta: Array, n_features: int) -> None:
         self.intercept_ = float(theta[0]) if self.fit_intercept else 0.0

@@ -30,7 +30,7 @@ from .. import losses
 from ..activations import sigmoid
 from ..data import noisy_line
 from ..plots.losses import draw_line_fits, draw_logit_losses
-from ..regression import normal_equation
+from ..regression import normal_equation, with_intercept
 from ._explorer import Explorer
 
 __all__ = [
@@ -71,7 +71,7 @@ def ols_line(x: ArrayLike, y: ArrayLike) -> tuple[float, float]:
     (slope, intercept)
     """
     x, y = _check_xy(x, y)
-    intercept, slope = normal_equation(np.column_stack([np.ones_like(x), x]), y)
+    intercept, slope = normal_equation(with_intercept(x), y)
     return float(slope), float(intercept)
 
 
