@@ -165,9 +165,9 @@ class _LiveFigure:
     work for a simple plot (each tick is several artists, and new ones are made
     for every new ``Axes``), so its pixels are kept, by :func:`_frame_key` (the
     limits, ticks and labels), for the latest few frames, and drawn only for a
-    frame not seen lately. The *content*,
-    every other artist of the ``Axes`` (lines, collections, patches, images,
-    texts, the title, the legend), is drawn on top of it at every redraw.
+    frame not seen lately. The *content*, every other artist of the ``Axes``
+    (lines, collections, patches, images, texts, the title, the legend), is
+    drawn on top of it at every redraw.
 
     Both ways give the same pixels: the frame is always drawn first, the
     content over it. (So, unlike a one-pass matplotlib draw, grid lines and
@@ -184,7 +184,7 @@ class _LiveFigure:
         self._box = box
         # Saved pixels (canvas.copy_from_bbox) of the latest frames, by _frame_key.
         self.frames: OrderedDict[tuple, Any] = OrderedDict()
-        self.frames_reused = 0  # redraws that reused a kept frame
+        self.frames_reused = 0  # how many redraws reused a kept frame (a diagnostic)
 
     def clear(self) -> Axes:
         """Remove everything; return a new, empty ``Axes`` at the solved position."""
