@@ -101,7 +101,8 @@ def plot_gradient_flow(result: GradientFlow, ax: Axes, *, max_depth: int | None 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("hidden layer (1 = next to the input)")
     ax.set_ylabel(r"$\|\partial L/\partial W_l\|_F$")
-    ax.set_title(f"{result.activation}, {result.init} init, depth {result.depth}")
+    init = f"auto = {result.init}" if result.auto else result.init
+    ax.set_title(f"{result.activation}, {init} init, depth {result.depth}")
     if max_depth is not None:
         eps = float(np.finfo(np.float64).eps)
         ax.axhline(eps, color=COLORS["black"], lw=0.8, linestyle=":")

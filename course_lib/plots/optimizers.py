@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # the results come from widgets.optimizers; plots never compu
 
 __all__ = [
     "OPTIMIZER_COLORS", "draw_batch_runs", "draw_gradient_error", "draw_surface",
-    "draw_paths", "draw_comparison", "draw_trajectory", "draw_curves", "draw_loss_curves",
+    "draw_paths", "draw_comparison", "draw_trajectory_surface",
+    "draw_trajectory", "draw_curves", "draw_loss_curves",
 ]  # fmt: skip
 
 #: One colour per optimizer, the same in every figure of the chapter.
@@ -138,6 +139,11 @@ def draw_comparison(trajectories: Mapping[str, Trajectory], axes: Sequence[Axes]
         ax.set_visible(False)
 
 
+def draw_trajectory_surface(result: Trajectory, ax: Axes) -> None:
+    """The background of :func:`draw_trajectory`: the contours of the result's surface."""
+    draw_surface(result.surface, ax)
+
+
 def draw_trajectory(result: Trajectory, ax: Axes) -> None:
     """The explorer's figure: one path over the contours, and how the loss changed.
 
@@ -149,7 +155,9 @@ def draw_trajectory(result: Trajectory, ax: Axes) -> None:
     color = OPTIMIZER_COLORS.get(result.optimizer, COLORS["blue"])
     ax.plot(result.path[:, 0], result.path[:, 1], "-", marker=".", ms=3, lw=1.2, color=color)
     ax.plot(*result.path[0], "o", color=COLORS["black"], ms=5, zorder=5)
-    ax.set_title(f"{result.optimizer}, lr = {result.lr:.3g}")
+    beta = "" if result.beta is None else f", β = {result.beta:g}"
+    noise = f", noise σ = {result.noise:g}" if result.noise else ""
+    ax.set_title(f"{result.optimizer}, lr = {result.lr:.3g}{beta}{noise}")
     steps = len(result.path) - 1
     if result.diverged:
         text, bad = f"diverged after {steps} steps", True

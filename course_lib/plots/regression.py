@@ -26,7 +26,7 @@ __all__ = [
     "plot_sigmoid",
     "plot_checkpoints",
     "draw_excess_loss",
-    "draw_gd_path",
+    "draw_gd_contours", "draw_gd_path",
     "draw_logistic_boundary",
 ]
 
@@ -115,33 +115,42 @@ def draw_excess_loss(result: Any, ax: Axes) -> None:
     ax.text(0.97, 0.95, text, transform=ax.transAxes, ha="right", va="top", color=color, fontsize=9)
 
 
-def draw_gd_path(result: Any, ax: Axes) -> None:
-    r"""The iterates :math:`\theta_k` over the contours of the MSE, with the minimiser.
-
-    ``result`` is a :class:`course_lib.widgets.regression.LinearGDResult`. Both axes
-    have the same scale, so the contours' elongation is the Hessian's.
-    """
+def draw_gd_contours(result: Any, ax: Axes) -> None:
+    """The contours of the MSE around its minimiser, on axes of equal scale (no path)."""
     t0, t1, J = result.grid
     excess = J - result.loss_star
     top = float(excess.max())
     levels = top * np.geomspace(1e-4, 1.0, 13)
     ax.contour(t0, t1, np.maximum(excess, levels[0] / 10), levels=levels, norm=LogNorm(),
                cmap="viridis", linewidths=0.8)
+    ax.set_xlim(t0[0], t0[-1])
+    ax.set_ylim(t1[0], t1[-1])
+    ax.set_aspect("equal")
+    ax.set_xlabel(r"intercept $\theta_0$")
+    ax.set_ylabel(r"slope $\theta_1$")
+
+
+def draw_gd_path(result: Any, ax: Axes) -> None:
+    r"""The iterates :math:`\theta_k` over the contours of the MSE, with the minimiser.
+
+    ``result`` is a :class:`course_lib.widgets.regression.LinearGDResult`. Both axes
+    have the same scale, so the contours' elongation is the Hessian's.
+    """
+    draw_gd_contours(result, ax)
     path = result.thetas
     ax.plot(path[:, 0], path[:, 1], color=COLORS["orange"], lw=1.2, marker="o", ms=2.5,
             label=r"path $\theta_0, \theta_1, \dots$")
     ax.plot(*path[0], marker="s", color=COLORS["black"], ms=6, linestyle="none", label="start")
     ax.plot(*result.theta_star, marker="*", color=COLORS["red"], ms=13, linestyle="none",
             label=r"minimum $\theta^\ast$")
-    ax.set_xlim(t0[0], t0[-1])
-    ax.set_ylim(t1[0], t1[-1])
-    ax.set_aspect("equal")
-    ax.set_xlabel(r"intercept $\theta_0$")
-    ax.set_ylabel(r"slope $\theta_1$")
     text, color = _lr_note(result)
     feature = "standardised x" if result.standardized else "raw x"
-    ax.text(0.03, 0.97, f"{feature}, {text}", transform=ax.transAxes, ha="left", va="top", color=color,
-            fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
+    # the step count, so that n_iter shows even where the path barely moves or was cut short
+    steps = len(path) - 1
+    done = (f"{steps} steps" if steps == result.n_iter
+            else f"stopped after {steps} of {result.n_iter} steps")
+    ax.text(0.03, 0.97, f"{feature}, {text}, {done}", transform=ax.transAxes, ha="left", va="top",
+            color=color, fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=8, handlelength=1.5,
               columnspacing=1.0)
 

@@ -12,34 +12,39 @@ One module per chapter defines that chapter's explorers.
 
 from collections.abc import Callable
 
-from ._explorer import Explorer
+from ._explorer import Background, Explorer
 
-__all__ = ["Explorer", "book_explorers"]
+__all__ = ["Explorer", "Background", "book_explorers"]
 
 
 def book_explorers() -> dict[str, tuple[int, Callable[[], Explorer]]]:
     """Every explorer the chapters show, in book order: name -> (chapter, factory).
 
-    For the tests and the benchmark that visit them all. The learning-rate
-    explorer gets a standardized noisy line like chapter 1's.
+    For the tests, the benchmark and the static site, which visit them all. Each
+    factory builds the explorer exactly as its chapter does (the site build checks
+    this against the chapter page): the learning-rate explorer gets chapter 1's
+    standardized noisy line, drawn from the chapter's generator (seed 2024).
     """
     from .. import data
     from . import backpropagation, introduction, losses, optimizers, regression, regularization
 
     def learning_rate() -> Explorer:
-        x, y = data.noisy_line(40, slope=2.0, intercept=0.0, noise=1.0, x_range=(-2.0, 2.0), rng=0)
+        x, y = data.noisy_line(40, slope=2.0, intercept=0.0, noise=1.0, x_range=(-2.0, 2.0), rng=2024)
         return introduction.learning_rate_explorer(data.standardize(x)[0][:, 0], y)
 
-    return {
-        "approximation": (1, introduction.approximation_explorer),
-        "learning rate": (1, learning_rate),
-        "linear GD loss": (2, regression.linear_gd_loss_explorer),
-        "linear GD path": (2, regression.linear_gd_path_explorer),
-        "logistic GD": (2, regression.logistic_gd_explorer),
-        "outlier": (3, losses.outlier_explorer),
-        "logit": (3, losses.logit_explorer),
-        "gradient flow": (4, backpropagation.gradient_flow_explorer),
-        "optimizer paths": (5, optimizers.optimizer_explorer),
-        "polynomial ridge": (6, regularization.poly_ridge_explorer),
-        "dropout": (6, regularization.dropout_explorer),
-    }
+    factories = [
+        (1, introduction.approximation_explorer),
+        (1, learning_rate),
+        (2, regression.linear_gd_loss_explorer),
+        (2, regression.linear_gd_path_explorer),
+        (2, regression.logistic_gd_explorer),
+        (3, losses.outlier_explorer),
+        (3, losses.logit_explorer),
+        (4, backpropagation.gradient_flow_explorer),
+        (5, optimizers.optimizer_explorer),
+        (6, regularization.poly_ridge_explorer),
+        (6, regularization.dropout_explorer),
+    ]
+    names = ["approximation", "learning-rate", "linear-gd-loss", "linear-gd-path", "logistic-gd",
+             "outlier", "logit", "gradient-flow", "optimizer-paths", "polynomial-ridge", "dropout"]
+    return dict(zip(names, factories, strict=True))

@@ -1,33 +1,51 @@
-"""The :class:`Explorer`: sliders -> pure compute function -> draw function."""
+"""The :class:`Explorer`: controls -> pure compute function -> draw function.
+
+One explorer serves three places: the live ipywidgets figure of a notebook
+(:meth:`Explorer.widget`), the kernel-free explorer of the static site (its
+frames precomputed on :meth:`Explorer.site_grid` by ``course_lib.widgets.site``),
+and the tests, which call ``compute`` directly.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as W
 import numpy as np
-import PIL.Image
-from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter, LogLocator, MaxNLocator, NullLocator
 
 from ..plots import small_multiples
+from ._live import LiveFigure, live_axes, solved_box
 
-__all__ = ["Explorer", "sample_values"]
+__all__ = ["Explorer", "Background", "sample_values"]
+
+
+@dataclass(frozen=True)
+class Background:
+    """The part of an explorer's picture that only some controls change.
+
+    On the static site the picture is shipped in two layers: one background per
+    combination of the ``depends_on`` controls (e.g. the contours of a loss
+    surface), and per combination of all controls only the pixels that differ
+    from it. ``draw(result, ax)`` draws the background alone (limits and labels
+    included); it must depend on nothing but the ``depends_on`` controls.
+    """
+
+    depends_on: tuple[str, ...]
+    draw: Callable[[Any, Axes], None]
+
 
 class Explorer:
-    """An interactive figure: ``draw(compute(**slider_values), ax)`` redrawn on every change.
+    """An interactive figure: ``draw(compute(**control_values), ax)`` redrawn on every change.
 
     Parameters
     ----------
-    compute : pure function of the slider values (keyword arguments) returning a
+    compute : pure function of the control values (keyword arguments) returning a
         result object; no plotting, no ipywidgets, so tests can call it directly
     draw : ``draw(result, ax)`` draws one result on one ``Axes``
     controls : slider (or dropdown, checkbox) per keyword argument of ``compute``;
@@ -40,6 +58,17 @@ class Explorer:
         model; every control must then offer a finite list of options
         (``SelectionSlider``, ``Dropdown``, ``Checkbox``, ...), at most 64
         combinations.
+    name : the explorer's name on the site (``book_explorers()`` key, a slug)
+    grid : the values the static site offers for each continuous slider
+        (``FloatSlider``, ``IntSlider``, ``FloatLogSlider``); controls with a
+        finite list of options offer all of them. Every grid must contain the
+        control's default and lie in its range.
+    inactive : ``inactive(**values) -> {control: reason}``, the controls that
+        have no effect at these values (e.g. momentum β while plain GD is
+        selected). They are shown disabled, with the reason, in the notebook and
+        on the site.
+    background : what of the picture only some controls change (see
+        :class:`Background`); lets the site ship that part once.
     """
 
     def __init__(
@@ -52,6 +81,10 @@ class Explorer:
         title: str = "",
         figsize: tuple[float, float] = (6.4, 4.0),
         precompute: bool = False,
+        name: str = "",
+        grid: Mapping[str, Sequence[Any]] | None = None,
+        inactive: Callable[..., Mapping[str, str]] | None = None,
+        background: Background | None = None,
     ) -> None:
         self.compute = compute
         self.draw = draw
@@ -59,10 +92,21 @@ class Explorer:
         self.fixed = dict(fixed or {})
         self.title = title
         self.figsize = figsize
+        self.name = name
+        self._grid = {k: list(v) for k, v in (grid or {}).items()}
+        self._inactive = inactive
+        self.background = background
+        self._defaults = {name: c.value for name, c in self.controls.items()}
+        unknown = set(self._grid) - set(self.controls)
+        if background is not None:
+            unknown |= set(background.depends_on) - set(self.controls)
+        if unknown:
+            raise ValueError(f"grid or background names unknown controls {sorted(unknown)}; "
+                             f"controls are {list(self.controls)}")
         # Results by control values: the latest few, or every combination if precomputed.
         self._results: OrderedDict[tuple, Any] = OrderedDict()
         self._keep_all = precompute
-        self._live: _LiveFigure | None = None  # the figure every slider move redraws
+        self._live: LiveFigure | None = None  # the figure every slider move redraws
         if precompute:
             for combination in _combinations(self.controls):
                 self.result(**combination)
@@ -70,6 +114,40 @@ class Explorer:
     def values(self) -> dict[str, Any]:
         """The current slider values (initially the defaults) plus the fixed arguments."""
         return {**self.fixed, **{name: c.value for name, c in self.controls.items()}}
+
+    def defaults(self) -> dict[str, Any]:
+        """The controls' initial values (what the explorer shows first)."""
+        return dict(self._defaults)
+
+    def inactive_controls(self, **overrides: Any) -> dict[str, str]:
+        """The controls with no effect at the current values (with overrides): name -> reason."""
+        if self._inactive is None:
+            return {}
+        values = {**self.values(), **overrides}
+        found = dict(self._inactive(**{name: values[name] for name in self.controls}))
+        unknown = set(found) - set(self.controls)
+        if unknown:
+            raise ValueError(f"inactive() names unknown controls {sorted(unknown)}")
+        return found
+
+    def site_grid(self) -> dict[str, list[Any]]:
+        """The values each control takes on the static site, in order (see ``grid``)."""
+        grids = {}
+        for name, control in self.controls.items():
+            if name in self._grid:
+                values = self._grid[name]
+                _check_in_range(name, control, values)
+            elif _is_continuous(control):
+                raise ValueError(f"explorer {self.name or self.title!r}: control {name!r} "
+                                 f"({type(control).__name__}) needs a declared grid of site values")
+            else:
+                values = _options(name, control)
+            if control.value not in values:
+                raise ValueError(f"control {name!r}: the grid {values} lacks its default {control.value!r}")
+            if len(set(map(repr, values))) != len(values):
+                raise ValueError(f"control {name!r}: the grid {values} repeats a value")
+            grids[name] = values
+        return grids
 
     def result(self, **overrides: Any) -> Any:
         """``compute`` at the current values, with some of them overridden.
@@ -94,37 +172,43 @@ class Explorer:
         """The live figure drawn for the current values (with overrides); see :meth:`figure_for`."""
         return self.figure_for(self.result(**overrides))
 
-    def figure_for(self, result: Any) -> Figure:
+    def figure_for(self, result: Any, draw: Callable[[Any, Axes], None] | None = None) -> Figure:
         """The explorer's live figure, cleared and redrawn to show ``result``.
 
         A slider move must redraw in well under 100 ms, and on a two-core machine
         matplotlib's layout, ticks and text take most of that (see
         bench/widget_speed.py). So every redraw reuses one figure (see
-        :class:`_LiveFigure`), whose layout is solved once, by constrained layout
-        at the default values; axes get fewer ticks (:func:`_live_axes`). Each
-        call returns that same figure; :meth:`render` turns it into the PNG the
-        widget shows.
+        :class:`~course_lib.widgets._live.LiveFigure`), whose layout is solved
+        once, by constrained layout at the default values; axes get fewer ticks.
+        Each call returns that same figure; :meth:`render` turns it into the PNG
+        the widget shows. ``draw`` replaces the explorer's draw function for
+        this call (the site draws backgrounds this way).
         """
         if self._live is None:
-            self._live = _LiveFigure(self.figsize, self._layout_box())
+            self._live = LiveFigure(self.figsize, self._layout_box())
         ax = self._live.clear()
-        self.draw(result, ax)
-        _live_axes(ax)
+        (draw or self.draw)(result, ax)
+        live_axes(ax)
         return self._live.figure
 
     def _layout_box(self) -> list[float]:
         """The live axes' ``[left, bottom, width, height]``: constrained layout at the defaults."""
         fig = Figure(figsize=self.figsize, layout="constrained")
         ax = fig.add_subplot()
-        self.draw(self.result(), ax)
-        _live_axes(ax)
-        return _solved_box(fig, ax)
+        self.draw(self.result(**self.defaults()), ax)
+        live_axes(ax)
+        return solved_box(fig, ax)
 
     def render(self) -> bytes:
         """The live figure as last drawn by :meth:`figure_for`, as PNG bytes."""
         if self._live is None:
             raise RuntimeError("nothing drawn yet: call figure() or figure_for(result) first")
         return self._live.png()
+
+    def render_rgba(self) -> np.ndarray:
+        """The live figure as last drawn, as ``(height, width, 4)`` uint8 pixels."""
+        self.render()
+        return self._live.rgba()  # type: ignore[union-attr]  # render() raised if None
 
     def png(self, **overrides: Any) -> bytes:
         """The live figure for the current values (with overrides), as PNG bytes."""
@@ -134,18 +218,31 @@ class Explorer:
     def _update(self, **values: Any) -> None:
         from IPython.display import Image, display
 
+        self._show_inactive(values)
         display(Image(data=self.png(**values)))
 
+    def _show_inactive(self, values: Mapping[str, Any]) -> None:
+        """Disable the controls that have no effect now, with the reason as their tooltip."""
+        inactive = self.inactive_controls(**values)
+        for name, control in self.controls.items():
+            control.disabled = name in inactive
+            control.tooltip = inactive.get(name)
+
     def widget(self) -> W.Widget:
-        """The controls above a live output area; display it in a notebook cell."""
+        """The controls above a live output area; display it in a notebook cell.
+
+        On the static site, where no kernel runs, the same explorer is shown
+        kernel-free instead (``course_lib.widgets.site``): the box also carries
+        that explorer's HTML.
+        """
         output = W.interactive_output(self._update, self.controls)
         header = [W.HTML(f"<b>{self.title}</b>")] if self.title else []
         controls = W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))
-        return W.VBox([*header, controls, output])
+        return _ExplorerBox([*header, controls, output], explorer=self)
 
     def small_multiples(self, name: str, values: Sequence[Any], *, label: str | None = None,
                         ncols: int | None = None, sharey: bool = False) -> Figure:
-        """The static fallback: one panel per value of the control ``name``.
+        """The static figure: one panel per value of the control ``name``.
 
         Every other control stays at its current value.
         """
@@ -157,124 +254,23 @@ class Explorer:
         return small_multiples(self.draw, results, titles, ncols=ncols, sharey=sharey)
 
 
-class _LiveFigure:
-    """The one figure (one ``Axes``) an explorer redraws, rendered in two layers.
+class _ExplorerBox(W.VBox):
+    """The notebook widget, whose display also carries the site's kernel-free explorer.
 
-    The *frame* is what stays put while a slider moves: the axes background,
-    grid, spines, ticks, tick labels and axis labels. It is most of matplotlib's
-    work for a simple plot (each tick is several artists, and new ones are made
-    for every new ``Axes``), so its pixels are kept, by :func:`_frame_key` (the
-    limits, ticks and labels), for the latest few frames, and drawn only for a
-    frame not seen lately. The *content*, every other artist of the ``Axes``
-    (lines, collections, patches, images, texts, the title, the legend), is
-    drawn on top of it at every redraw.
-
-    Both ways give the same pixels: the frame is always drawn first, the
-    content over it. (So, unlike a one-pass matplotlib draw, grid lines and
-    spines lie under filled contours and lines.) A figure with anything else on
-    it (a second ``Axes``, a figure legend or text) is drawn in one pass.
-
-    The figure lives outside pyplot, on an Agg canvas of its own, so its
-    renderer keeps its text-size and mathtext caches between redraws.
+    JupyterLab shows the live widget (its renderer ranks above HTML); the book's
+    HTML builder is told not to render widget views (``_config.yml``), so the
+    site shows the ``text/html`` part: the explorer's controls and first picture,
+    which ``web/explorer/explorer.js`` brings to life.
     """
 
-    def __init__(self, figsize: tuple[float, float], box: list[float]) -> None:
-        self.figure = Figure(figsize=figsize, layout="none")
-        FigureCanvasAgg(self.figure)
-        self._box = box
-        # Saved pixels (canvas.copy_from_bbox) of the latest frames, by _frame_key.
-        self.frames: OrderedDict[tuple, Any] = OrderedDict()
-        self.frames_reused = 0  # how many redraws reused a kept frame (a diagnostic)
+    def __init__(self, children: list[W.Widget], *, explorer: Explorer) -> None:
+        super().__init__(children)
+        self._explorer = explorer
 
-    def clear(self) -> Axes:
-        """Remove everything; return a new, empty ``Axes`` at the solved position."""
-        self.figure.clear()
-        return self.figure.add_axes(self._box)
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        from .site import explorer_html
 
-    def png(self) -> bytes:
-        fig, canvas = self.figure, self.figure.canvas
-        figure_level = (fig.legends, fig.texts, fig.images, fig.artists, fig.lines, fig.patches)
-        if len(fig.axes) != 1 or any(figure_level):
-            canvas.draw()
-        else:
-            (ax,) = fig.axes
-            content = _content(ax)
-            key = _frame_key(ax)
-            if key in self.frames:
-                self.frames.move_to_end(key)
-                canvas.restore_region(self.frames[key])
-                ax.apply_aspect()  # content positions need the axes' final box
-                self.frames_reused += 1
-            else:
-                with _frame_only(ax, content):
-                    canvas.draw()
-                self.frames[key] = canvas.copy_from_bbox(fig.bbox)
-                if len(self.frames) > _KEPT_FRAMES:
-                    self.frames.popitem(last=False)
-            renderer = canvas.get_renderer()
-            for artist in content:
-                artist.draw(renderer)
-        return _encode_png(canvas)
-
-
-def _encode_png(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas's pixels as a PNG with a 256-colour palette and light compression.
-
-    A plot has few colours (lines, markers, text and their antialiased edges), so
-    a palette loses nothing visible; the PNG is about a third of the size of a
-    full-colour one and, with zlib's fastest level, encodes in half the time.
-    """
-    image = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
-                                 "raw", "RGBA", 0, 1)
-    palette = image.convert("RGB").quantize(256, method=PIL.Image.Quantize.FASTOCTREE)
-    buffer = io.BytesIO()
-    palette.save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
-
-
-def _content(ax: Axes) -> list[Artist]:
-    """The visible artists of ``ax`` outside its frame, in matplotlib's drawing order."""
-    frame = {ax.patch, ax.xaxis, ax.yaxis, *ax.spines.values()}
-    artists = [a for a in ax.get_children()
-               if a not in frame and a.get_visible() and not a.get_animated()]
-    return sorted(artists, key=lambda a: a.get_zorder())
-
-
-@contextlib.contextmanager
-def _frame_only(ax: Axes, content: list[Artist]) -> Iterator[None]:
-    """Hide ``ax``'s content for one draw of its frame.
-
-    The titles are blanked rather than hidden: matplotlib would place a hidden
-    title as if it overlapped the axes and move it. Blank, they stay where a
-    redraw over a kept frame finds them.
-    """
-    titles = {title: title.get_text() for title in (ax.title, ax._left_title, ax._right_title)}
-    hidden = [artist for artist in content if artist not in titles]
-    for artist in hidden:
-        artist.set_visible(False)
-    for title in titles:
-        title.set_text("")
-    try:
-        yield
-    finally:
-        for artist in hidden:
-            artist.set_visible(True)
-        for title, text in titles.items():
-            title.set_text(text)
-
-
-def _frame_key(ax: Axes) -> tuple:
-    """Everything the frame's pixels depend on that a draw function sets."""
-    key: list[Any] = [ax.get_position(original=True).bounds, ax.get_aspect(), ax.get_facecolor(),
-                      ax.get_xlim(), ax.get_ylim(), ax.get_axisbelow(),
-                      tuple((side, spine.get_visible()) for side, spine in ax.spines.items())]
-    for axis in (ax.xaxis, ax.yaxis):
-        major, minor = axis.get_majorticklocs(), axis.get_minorticklocs()
-        key += [axis.get_scale(), axis.get_label_text(), tuple(major), tuple(minor),
-                tuple(axis.get_major_formatter().format_ticks(major)),
-                tuple(axis.get_minor_formatter().format_ticks(minor)),
-                axis.get_tick_params(which="major").get("gridOn")]
-    return tuple(key)
+        return {**super()._repr_mimebundle_(**kwargs), "text/html": explorer_html(self._explorer)}
 
 
 def _hashable(key: tuple) -> bool:
@@ -283,6 +279,28 @@ def _hashable(key: tuple) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _is_continuous(control: W.ValueWidget) -> bool:
+    return isinstance(control, W.FloatSlider | W.IntSlider | W.FloatLogSlider)
+
+
+def _check_in_range(name: str, control: W.ValueWidget, values: Sequence[Any]) -> None:
+    if not values:
+        raise ValueError(f"control {name!r}: the grid is empty")
+    if isinstance(control, W.FloatLogSlider):
+        low, high = control.base ** control.min, control.base ** control.max
+    elif _is_continuous(control):
+        low, high = control.min, control.max
+    else:
+        allowed = _options(name, control)
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise ValueError(f"control {name!r}: grid values {bad} are not among its options {allowed}")
+        return
+    bad = [v for v in values if not low - 1e-12 <= v <= high + 1e-12]
+    if bad:
+        raise ValueError(f"control {name!r}: grid values {bad} lie outside its range [{low:g}, {high:g}]")
 
 
 def sample_values(control: W.ValueWidget, n: int = 5) -> list[Any]:
@@ -310,36 +328,6 @@ def sample_values(control: W.ValueWidget, n: int = 5) -> list[Any]:
 
 _MAX_PRECOMPUTED = 64
 _KEPT_RESULTS = 32  # results an explorer keeps of its latest slider values
-_KEPT_FRAMES = 8  # frames (about 1 MB of pixels each) a live figure keeps
-
-
-# Room left around the solved layout for labels that grow as the sliders move
-# (a tick label ``10`` becoming ``1e+03``, or one landing on the right edge), as
-# fractions of the figure.
-_SLACK = {"left": 0.025, "bottom": 0.01, "right": 0.02, "top": 0.01}
-
-
-def _solved_box(fig: Figure, ax: Axes) -> list[float]:
-    """The position constrained layout gives ``ax``, with some slack for growing labels."""
-    fig.draw_without_rendering()
-    box = ax.get_position(original=True)
-    left, bottom = box.x0 + _SLACK["left"], box.y0 + _SLACK["bottom"]
-    right, top = box.x1 - _SLACK["right"], box.y1 - _SLACK["top"]
-    return [left, bottom, right - left, top - bottom]
-
-
-def _live_axes(ax: Axes) -> None:
-    """Light axes for a live figure: about five major ticks per axis (each tick is
-    several artists to make and draw); log axes labelled ``1e-05`` (no mathtext to
-    typeset), without minor ticks."""
-    for axis in (ax.xaxis, ax.yaxis):
-        locator = axis.get_major_locator()
-        if isinstance(locator, MaxNLocator):  # also AutoLocator, and integer tick locators
-            locator.set_params(nbins=5)
-        elif axis.get_scale() == "log":
-            axis.set_major_locator(LogLocator(numticks=6))
-            axis.set_major_formatter(LogFormatter())
-            axis.set_minor_locator(NullLocator())
 
 
 def _options(name: str, control: W.ValueWidget) -> list[Any]:
@@ -353,6 +341,13 @@ def _options(name: str, control: W.ValueWidget) -> list[Any]:
         )
     # options are plain values or (label, value) pairs
     return [o[1] if isinstance(o, tuple) else o for o in options]
+
+
+def option_labels(control: W.ValueWidget) -> list[str]:
+    """What a selection control shows for each of its options, in order."""
+    if isinstance(control, W.Checkbox):
+        return ["off", "on"]
+    return [str(o[0]) if isinstance(o, tuple) else str(o) for o in control.options]
 
 
 def _combinations(controls: Mapping[str, W.ValueWidget]) -> list[dict[str, Any]]:

@@ -131,6 +131,7 @@ class GradientFlow:
     Attributes
     ----------
     activation, init : the settings (``init`` resolved from ``"auto"``)
+    auto : whether ``init`` was resolved from ``"auto"``
     weight_grad_norms : :math:`\\lVert\\partial L/\\partial W_l\\rVert_F`
     delta_norms : :math:`\\lVert\\partial L/\\partial Z_l\\rVert_F`, the signal that
         backpropagation carries into layer ``l`` (the seeds' :math:`\\delta`)
@@ -142,6 +143,7 @@ class GradientFlow:
     weight_grad_norms: Array
     delta_norms: Array
     activation_rms: Array
+    auto: bool = False  # ``init`` was chosen by "auto"
 
     @property
     def depth(self) -> int:
@@ -223,6 +225,7 @@ def gradient_flow(activation: str = "sigmoid", depth: int = 10, init: str = "aut
     return GradientFlow(
         activation=activation,
         init=RECOMMENDED_INIT[activation] if init == "auto" else init,
+        auto=init == "auto",
         weight_grad_norms=np.array(grads),
         delta_norms=np.array(deltas),
         activation_rms=np.array(rms),
@@ -246,7 +249,8 @@ def gradient_flow_explorer(activation: str = "sigmoid", depth: int = 10,
     }
     return Explorer(gradient_flow, functools.partial(draw.plot_gradient_flow, max_depth=max_depth),
                     controls,
-                    title="How big is each layer's gradient at initialisation?")
+                    title="How big is each layer's gradient at initialisation?", name="gradient-flow",
+                    grid={"depth": [2, 3, 4, 5, 6, 8, 10, 12, 15, 20]})
 
 
 # --- why central differences --------------------------------------------------------

@@ -323,7 +323,7 @@ def approximation_explorer(*, epochs: int = 2000, seed: int = 0) -> Explorer:
     # Training takes 0.2-0.4 s per width: train every width once, up front.
     return Explorer(fit_curve, plots.draw_curve_fit, controls, fixed={"epochs": epochs, "seed": seed},
                     title="A one-hidden-layer network approximating f*(x) = sin 2x + 0.3x",
-                    precompute=True)  # fmt: skip
+                    precompute=True, name="approximation")  # fmt: skip
 
 
 def learning_rate_explorer(x: ArrayLike, y: ArrayLike, *, w0: float = -1.0, n_steps: int = 10) -> Explorer:
@@ -335,4 +335,6 @@ def learning_rate_explorer(x: ArrayLike, y: ArrayLike, *, w0: float = -1.0, n_st
     }  # fmt: skip
     return Explorer(descend_line, plots.draw_descent_path, controls,
                     fixed={"x": x, "y": y, "w0": w0, "n_steps": n_steps},
-                    title="Gradient descent on J(w) = mean((w x - y)^2)")  # fmt: skip
+                    title="Gradient descent on J(w) = mean((w x - y)^2)", name="learning-rate",
+                    # every value of the slider: the steps at which GD zig-zags and diverges
+                    grid={"lr": [round(0.05 * k, 2) for k in range(25)]})  # fmt: skip

@@ -316,7 +316,9 @@ def outlier_explorer() -> Explorer:
         "outlier_y": W.FloatSlider(value=30.0, min=-20.0, max=40.0, step=1.0, description="outlier y"),
         "outlier_x": W.FloatSlider(value=4.5, min=0.0, max=10.0, step=0.5, description="outlier x"),
     }
-    return Explorer(outlier_fits, draw_line_fits, controls, title="One outlier: MSE line vs MAE line")
+    return Explorer(outlier_fits, draw_line_fits, controls, title="One outlier: MSE line vs MAE line",
+                    name="outlier", grid={"outlier_y": [-20.0 + 5 * k for k in range(13)],
+                                          "outlier_x": [0.0, 1.5, 3.0, 4.5, 6.0, 7.5, 9.0, 10.0]})
 
 
 def logit_explorer() -> Explorer:
@@ -326,4 +328,5 @@ def logit_explorer() -> Explorer:
         "target": W.Dropdown(options=[("y = 1", 1.0), ("y = 0", 0.0)], value=1.0, description="target"),
     }
     return Explorer(logit_losses, draw_logit_losses, controls,
-                    title="Loss of one prediction p = σ(z), and its slope in z")
+                    title="Loss of one prediction p = σ(z), and its slope in z", name="logit",
+                    grid={"z": [-7.0 + 0.5 * k for k in range(29)]})  # every slider value

@@ -30,10 +30,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import data, layers, losses, optim, training
 from ..data import LossSurface
-from ._explorer import Explorer
+from ._explorer import Background, Explorer
 
 __all__ = [
-    "OPTIMIZER_NAMES", "SURFACE_NAMES", "make_surface", "make_optimizer",
+    "OPTIMIZER_NAMES", "MOMENTUM_OPTIMIZERS", "SURFACE_NAMES", "make_surface", "make_optimizer",
     "per_example_gradients", "BatchGradientError", "batch_gradient_error",
     "BatchRun", "minibatch_runs",
     "Trajectory", "run_optimizer", "optimizer_trajectory", "steps_to_tolerance",
@@ -45,6 +45,8 @@ Array = NDArray[np.float64]
 
 #: The optimizers the chapter compares, by the name the explorer's dropdown shows.
 OPTIMIZER_NAMES = ("GD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam")
+#: Those of them that :func:`make_optimizer` gives a momentum ``beta``.
+MOMENTUM_OPTIMIZERS = ("Momentum", "Nesterov", "Adam")
 
 
 #: The loss surfaces of the explorer's dropdown: the ``course_lib.data`` surfaces
@@ -74,13 +76,16 @@ def make_optimizer(name: str, params: list, *, lr: float, beta: float = 0.9) -> 
     ``beta`` is the momentum coefficient: SGD's ``momentum`` for "Momentum" and
     "Nesterov", :math:`\beta_1` for "Adam" (with :math:`\beta_2 = 0.999`). GD,
     Adagrad and RMSprop ignore it (RMSprop keeps PyTorch's ``alpha=0.99``).
+    "Nesterov" with ``beta = 0`` is plain GD.
     """
     if name == "GD":
         return optim.SGD(params, lr=lr)
     if name == "Momentum":
         return optim.SGD(params, lr=lr, momentum=beta)
     if name == "Nesterov":
-        return optim.SGD(params, lr=lr, momentum=beta, nesterov=True)
+        # With beta = 0 Nesterov's look-ahead is the current point: plain GD. PyTorch's
+        # SGD refuses nesterov=True without momentum, so that case runs as GD.
+        return optim.SGD(params, lr=lr, momentum=beta, nesterov=beta > 0)
     if name == "Adagrad":
         return optim.Adagrad(params, lr=lr)
     if name == "RMSprop":
@@ -256,6 +261,8 @@ class Trajectory:
     grads : ``(k, 2)``, the gradient (noise included) each step used
     diverged : True when the path left the disc of radius :data:`DIVERGENCE_RADIUS`
         or became non-finite; it is cut there, so ``k`` may be below ``n_steps``
+    beta : the momentum coefficient, for the optimizers that have one (else None)
+    noise : the standard deviation of the gradient noise
     """
 
     surface: LossSurface
@@ -265,6 +272,8 @@ class Trajectory:
     loss: Array
     grads: Array
     diverged: bool
+    beta: float | None = None
+    noise: float = 0.0
 
     @property
     def final_loss(self) -> float:
@@ -322,7 +331,8 @@ def run_optimizer(surface: LossSurface, opt_factory: Callable[[list], optim.Opti
             values.append(surface.value(p.data))
             grads.append(g)
     return Trajectory(surface, label, float(opt.defaults["lr"]), np.array(path),
-                      np.array(values), np.array(grads).reshape(-1, 2), diverged)  # fmt: skip
+                      np.array(values), np.array(grads).reshape(-1, 2), diverged,
+                      noise=float(noise))  # fmt: skip
 
 
 def optimizer_trajectory(optimizer: str = "GD", surface: str = "quadratic",
@@ -334,10 +344,13 @@ def optimizer_trajectory(optimizer: str = "GD", surface: str = "quadratic",
     :data:`SURFACE_NAMES`; ``beta`` as in :func:`make_optimizer`; the noise is
     drawn from ``np.random.default_rng(seed)``.
     """
-    return run_optimizer(make_surface(surface),
+    traj = run_optimizer(make_surface(surface),
                          lambda ps: make_optimizer(optimizer, ps, lr=lr, beta=beta),
                          n_steps=n_steps, noise=noise, rng=np.random.default_rng(seed),
                          label=optimizer)  # fmt: skip
+    if optimizer in MOMENTUM_OPTIMIZERS:
+        traj.beta = float(beta)
+    return traj
 
 
 def steps_to_tolerance(traj: Trajectory, tol: float) -> int | None:
@@ -416,7 +429,7 @@ def optimizer_explorer(n_steps: int = 150) -> Explorer:
 
     Compute: :func:`optimizer_trajectory`; draw: ``plots.optimizers.draw_trajectory``.
     """
-    from ..plots.optimizers import draw_trajectory  # plots imports matplotlib: load it late
+    from ..plots.optimizers import draw_trajectory, draw_trajectory_surface  # plots imports matplotlib
 
     style = {"description_width": "initial"}
     controls = {
@@ -432,4 +445,27 @@ def optimizer_explorer(n_steps: int = 150) -> Explorer:
     }  # fmt: skip
     return Explorer(optimizer_trajectory, draw_trajectory, controls,
                     fixed={"n_steps": n_steps, "seed": 0},
-                    title="One optimizer on a 2-D loss surface", figsize=(6.4, 4.4))  # fmt: skip
+                    title="One optimizer on a 2-D loss surface", figsize=(6.4, 4.4),
+                    name="optimizer-paths", grid=SITE_GRID, inactive=_inactive_beta,
+                    # the contours depend on the surface only: the site ships them once per surface
+                    background=Background(("surface",), draw_trajectory_surface))  # fmt: skip
+
+
+#: The values the site offers for the continuous sliders. The learning rates
+#: bracket GD's limit 2/L = 0.08 on the quadratic (0.079 zig-zags in, 0.085 out);
+#: 6 optimizers x 4 surfaces x 13 x 4 x 3 combinations, 2,340 distinct pictures
+#: (β does nothing for three of the optimizers). As pictures of the whole figure
+#: that would be about 35 MB, over the site's budget; shipped as the pixels of the
+#: path and labels over one contour background per surface, it is about 16 MB.
+SITE_GRID = {
+    "lr": [1e-4, 1e-3, 3e-3, 0.01, 0.02, 0.03, 0.05, 0.07, 0.079, 0.085, 0.1, 0.3, 1.0],
+    "beta": [0.0, 0.5, 0.9, 0.99],
+    "noise": [0.0, 2.0, 10.0],
+}
+
+
+def _inactive_beta(optimizer: str, **_: object) -> dict[str, str]:
+    """β is the momentum of Momentum, Nesterov and Adam (β₁); the others have none."""
+    if optimizer not in MOMENTUM_OPTIMIZERS:
+        return {"beta": f"no effect with {optimizer}: it has no momentum"}
+    return {}

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from .. import activations, data, losses, regression
 from ..plots import regression as draw
 from ..training import DivergenceWarning
-from ._explorer import Explorer
+from ._explorer import Background, Explorer
 
 __all__ = [
     "LinearGDResult",
@@ -227,6 +227,10 @@ def _linear_gd_controls(lr: float, n_iter: int) -> dict[str, W.ValueWidget]:
     }
 
 
+#: The step counts the site offers (the notebook's slider has every count in 1..300).
+SITE_ITERS = (1, 2, 3, 5, 10, 20, 40, 70, 100, 150, 200, 300)
+
+
 def linear_gd_loss_explorer() -> Explorer:
     """The loss curve of gradient descent on a line, for a learning rate and a number of steps."""
     return Explorer(
@@ -234,6 +238,7 @@ def linear_gd_loss_explorer() -> Explorer:
         draw.draw_excess_loss,
         _linear_gd_controls(lr=0.05, n_iter=100),
         title="Gradient descent on the MSE of a line: the loss still to be removed",
+        name="linear-gd-loss", grid={"n_iter": SITE_ITERS},
     )
 
 
@@ -244,7 +249,9 @@ def linear_gd_path_explorer() -> Explorer:
         draw.draw_gd_path,
         _linear_gd_controls(lr=0.095, n_iter=40),
         title="Gradient descent on the MSE of a line: the path in parameter space",
-        figsize=(5.0, 4.6),
+        figsize=(5.0, 4.6), name="linear-gd-path", grid={"n_iter": SITE_ITERS},
+        # the contours depend on the data only: the site ships them once per setting
+        background=Background(("standardize",), draw.draw_gd_contours),
     )
 
 
@@ -420,5 +427,7 @@ def logistic_gd_explorer() -> Explorer:
                                         description="n_iter", continuous_update=False),
         },
         title="Logistic regression by gradient descent: the decision boundary",
-        figsize=(5.4, 4.4),
+        figsize=(5.4, 4.4), name="logistic-gd",
+        inactive=lambda lr, n_iter: ({"lr": "no effect at n_iter = 0: no step is taken"}
+                                     if n_iter == 0 else {}),
     )

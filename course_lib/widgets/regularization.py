@@ -236,6 +236,7 @@ def poly_ridge_explorer(data: PolyData | None = None) -> Explorer:
         },
         fixed={"data": data if data is not None else _default_poly_data()},
         title="Ridge regression of a polynomial: degree and λ",
+        name="polynomial-ridge", grid={"degree": list(range(1, 16))},
     )  # fmt: skip
 
 
@@ -404,6 +405,6 @@ def dropout_explorer(data: PolyData | None = None) -> Explorer:
         {"p": W.SelectionSlider(options=list(DROPOUT_RATES), value=0.0, description="p",
                                 continuous_update=False)},
         fixed={"data": data if data is not None else _default_poly_data()},
-        title="Dropout rate of a one-hidden-layer network",
+        title="Dropout rate of a one-hidden-layer network", name="dropout",
         precompute=True,  # training takes 0.3-0.4 s per rate: train every rate once, up front
     )  # fmt: skip
