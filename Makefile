@@ -35,22 +35,22 @@ test: lint unit nbval site
 
 VENDOR := _build/vendor
 
-## JavaScript the offline site needs (MathJax, RequireJS, the widget manager), from npm.
-$(VENDOR)/.done: web/package.json web/package-lock.json web/widgets-config.js
+## JavaScript the offline site needs (MathJax), from npm.
+$(VENDOR)/.done: web/package.json web/package-lock.json
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp -r web/node_modules/mathjax/es5 $(VENDOR)/mathjax
-	cp web/node_modules/requirejs/require.js $(VENDOR)/require.js
-	cp web/widgets-config.js $(VENDOR)/widgets-config.js
-	cp -r web/node_modules/@jupyter-widgets/html-manager/dist $(VENDOR)/html-manager
 	touch $@
 
 vendor: $(VENDOR)/.done
 
-## The main job: build the book's static site (warnings are errors).
+## The main job: build the book's static site (warnings are errors), with its
+## kernel-free explorers: every reachable picture precomputed (course_lib/widgets/site.py).
 book: install vendor
 	$(VENV)/bin/jupyter-book build --warningiserror --keep-going .
 	rm -rf _build/html/vendor && cp -r $(VENDOR) _build/html/vendor && rm _build/html/vendor/.done
+	rm -rf _build/html/explorers
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m course_lib.widgets.site _build/html --jobs 2
 	@echo "The site is at _build/html/index.html"
 
 ## Re-execute the chapter notebooks in place (after editing one).

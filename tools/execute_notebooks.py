@@ -1,4 +1,4 @@
-"""Execute notebooks in place, with their widget state, so they can be committed with outputs.
+"""Execute notebooks in place, so they can be committed with outputs.
 
 The chapter notebooks are committed executed: the site shows those outputs, and
 CI re-runs every notebook under nbval and compares the printed numbers. After
@@ -39,9 +39,12 @@ def execute(path: Path, timeout: int) -> float:
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=True,  # the static site renders widget snapshots from it
+        # No widget state: the site shows each explorer's kernel-free twin (the
+        # output's text/html), never a frozen ipywidgets snapshot.
+        store_widget_state=True,  # nbclient needs it for Output widgets; dropped below
         record_timing=False,  # keep diffs free of timestamps
     ).execute()
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 

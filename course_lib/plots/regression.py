@@ -190,7 +190,8 @@ def draw_logistic_boundary(result: Any, ax: Axes) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel(f"{result.feature_names[0]} (standardised)")
     ax.set_ylabel(f"{result.feature_names[1]} (standardised)")
-    note = f"lr = {result.lr:g}, train accuracy {result.accuracy:.3f}\nBCE {result.losses[-1]:.3f}"
+    steps = f"lr = {result.lr:g}" if result.n_iter else "no step taken (the start, θ = 0)"
+    note = f"{steps}, train accuracy {result.accuracy:.3f}\nBCE {result.losses[-1]:.3f}"
     if not drawn:
         note += "\nθ = 0: p = ½ everywhere, no boundary"
     ax.text(0.03, 0.97, note, transform=ax.transAxes, ha="left", va="top", fontsize=8,

@@ -38,7 +38,7 @@ import multiprocessing
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,13 +46,15 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
+from ..plots import use_book_style
 from ._explorer import Explorer, _is_continuous, option_labels
 from ._live import encode_rgba
 
 # zlib level of the site's PNGs: a quarter smaller than the live figures' level 1, at 2 ms a frame
 _LEVEL = 6
 
-__all__ = ["explorer_html", "fingerprint", "build_site", "SiteBuildError", "ExplorerAssets"]
+__all__ = ["explorer_html", "fingerprint", "alt_text", "export_explorers", "build_site", "check_pages",
+           "SiteBuildError", "ExplorerAssets"]
 
 
 class SiteBuildError(RuntimeError):
@@ -187,16 +189,16 @@ def _canonical(explorer: Explorer, names: list[str], grids: list[list[Any]],
     return drawn, inactive
 
 
+# The factories of the explorers being exported, set before the worker processes
+# are forked (so they inherit them), and the explorers each worker has built.
+_FACTORIES: dict[str, Callable[[], Explorer]] = {}
 _WORKER_EXPLORERS: dict[str, Explorer] = {}
 
 
 def _worker_explorer(name: str) -> Explorer:
-    from ..plots import use_book_style
-    from . import book_explorers
-
     if name not in _WORKER_EXPLORERS:
         use_book_style()
-        _WORKER_EXPLORERS[name] = book_explorers()[name][1]()
+        _WORKER_EXPLORERS[name] = _FACTORIES[name]()
     return _WORKER_EXPLORERS[name]
 
 
@@ -310,25 +312,34 @@ def export_explorer(name: str, chapter: int, explorer: Explorer, out: Path, pool
                           time.perf_counter() - start)
 
 
-def build_site(site: Path, *, jobs: int = 2, names: Sequence[str] | None = None,
-               log: Callable[[str], None] = print) -> list[ExplorerAssets]:
-    """Write every book explorer's assets under ``site/explorers/`` and check the pages."""
-    from ..plots import use_book_style
-    from . import book_explorers
-
+def export_explorers(entries: Mapping[str, tuple[int, Callable[[], Explorer]]], root: Path, *,
+                     jobs: int = 2, log: Callable[[str], None] = print) -> list[ExplorerAssets]:
+    """Export explorers (name -> (chapter, factory)) into ``root/<name>/``, ``jobs`` processes drawing."""
     use_book_style()
-    explorers = book_explorers()
-    chosen = list(names) if names is not None else list(explorers)
-    root = site / "explorers"
+    _FACTORIES.update({name: factory for name, (_, factory) in entries.items()})
     done = []
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        for name in chosen:
-            chapter, factory = explorers[name]
+        for name, (chapter, factory) in entries.items():
             assets = export_explorer(name, chapter, factory(), root / name, pool)
             log(f"  {name}: {assets.combinations} combinations, {assets.frames} frames"
                 f"{f', {assets.backgrounds} backgrounds' if assets.backgrounds else ''}, "
                 f"{assets.bytes / 1e6:.2f} MB, {assets.seconds:.1f} s")
             done.append(assets)
+    return done
+
+
+def build_site(site: Path, *, jobs: int = 2, names: Sequence[str] | None = None,
+               log: Callable[[str], None] = print) -> list[ExplorerAssets]:
+    """Write every book explorer's assets under ``site/explorers/`` and check the pages."""
+    from . import book_explorers
+
+    explorers = book_explorers()
+    unknown = set(names or ()) - set(explorers)
+    if unknown:
+        raise SiteBuildError(f"no book explorers named {sorted(unknown)}; they are {list(explorers)}")
+    chosen = {name: explorers[name] for name in (names if names is not None else explorers)}
+    root = site / "explorers"
+    done = export_explorers(chosen, root, jobs=jobs, log=log)
     if names is None:
         check_pages(site, {a.name: json.loads((root / a.name / "manifest.json").read_text())["fingerprint"]
                            for a in done})

@@ -158,7 +158,12 @@
       el.addEventListener(el.type === "range" ? "input" : "change", changed);
     });
     // Lazy: nothing is fetched until the reader reaches for a control.
-    const warm = () => load().then(() => prefetch(manifest.controls.map((n) => position(inputs.get(n)))), fail);
+    const warm = () =>
+      load().then(() => {
+        const positions = manifest.controls.map((n) => position(inputs.get(n)));
+        if (!figure.dataset.frame) figure.dataset.frame = String(manifest.frame[index(positions)]);
+        prefetch(positions);
+      }, fail);
     figure.addEventListener("focusin", warm, { once: true });
     figure.addEventListener("pointerdown", warm, { once: true });
     figure.classList.add("ce-ready");
