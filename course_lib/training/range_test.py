@@ -34,7 +34,8 @@ class LRRangeTestResult:
     smoothed_losses : array ``(n,)``, their bias-corrected exponential moving average
     lr_min_loss : the learning rate where the smoothed loss is lowest
     lr_steepest : the learning rate where the smoothed loss falls fastest per decade
-        of lr, before its minimum (nan if the minimum comes within the first 3 steps)
+        of lr, between the first tenth of the steps (too noisy) and the minimum
+        (nan if fewer than 3 steps lie between them)
     suggested_lr : ``lr_min_loss / 10``, the rule this test recommends
     diverged : whether the test stopped early because the loss blew up
     """
@@ -82,7 +83,10 @@ def lr_range_test(
     fastai version (Gugger 2017). Here ``suggested_lr`` is the rate of the lowest
     smoothed loss divided by ten, a rate still safely on the falling side;
     ``lr_steepest`` (the steepest descent of :math:`\bar\ell` against
-    :math:`\log\alpha`) is the other common choice.
+    :math:`\log\alpha`) is the other common choice. The average lags the raw
+    loss by about :math:`1/(1-\beta)` steps, so with few steps per decade of lr
+    both suggestions sit to the right of where the raw loss turns: lower
+    ``smooth`` or raise ``num_steps`` to tighten them.
 
     The optimizer is used as it is (momentum, Adam's moments, weight decay), with
     its ``lr`` overwritten at each step. With ``restore=True`` (the default) the
@@ -169,9 +173,10 @@ def _result(lrs: Array, losses: Array, smoothed: Array, diverged: bool) -> LRRan
         raise RuntimeError("the loss was not finite at the first step: lower start_lr, or check "
                            "the model and the data")  # fmt: skip
     i_min = int(np.argmin(smoothed))
-    if i_min >= 2:
-        slope = np.gradient(smoothed[: i_min + 1], np.log10(lrs[: i_min + 1]))
-        lr_steepest = float(lrs[int(np.argmin(slope))])
+    skip = len(losses) // 10  # the first averages hold few batches: too noisy for a slope
+    if i_min - skip >= 2:
+        slope = np.gradient(smoothed[skip : i_min + 1], np.log10(lrs[skip : i_min + 1]))
+        lr_steepest = float(lrs[skip + int(np.argmin(slope))])
     else:
         lr_steepest = math.nan
     return LRRangeTestResult(lrs=lrs, losses=losses, smoothed_losses=smoothed,
