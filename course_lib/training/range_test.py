@@ -34,7 +34,7 @@ class LRRangeTestResult:
     smoothed_losses : array ``(n,)``, their bias-corrected exponential moving average
     lr_min_loss : the learning rate where the smoothed loss is lowest
     lr_steepest : the learning rate where the smoothed loss falls fastest per decade
-        of lr, between the first tenth of the steps (too noisy) and the minimum
+        of lr, after the first tenth of the steps (too noisy) and before the minimum
         (nan if fewer than 3 steps lie between them)
     suggested_lr : ``lr_min_loss / 10``, the rule this test recommends
     diverged : whether the test stopped early because the loss blew up
@@ -176,7 +176,7 @@ def _result(lrs: Array, losses: Array, smoothed: Array, diverged: bool) -> LRRan
     skip = len(losses) // 10  # the first averages hold few batches: too noisy for a slope
     if i_min - skip >= 2:
         slope = np.gradient(smoothed[skip : i_min + 1], np.log10(lrs[skip : i_min + 1]))
-        lr_steepest = float(lrs[skip + int(np.argmin(slope))])
+        lr_steepest = float(lrs[skip + int(np.argmin(slope[:-1]))])  # not the minimum itself
     else:
         lr_steepest = math.nan
     return LRRangeTestResult(lrs=lrs, losses=losses, smoothed_losses=smoothed,
