@@ -1,18 +1,11 @@
-"""Training: the loop (``fit``), its per-step hooks and callbacks, and the learning-rate range test.
+"""Training: the loop (``fit``), its per-step callbacks, and the learning-rate range test.
 
-The seeds write the loop as::
-
-    for epoch in range(numOfEpoch):
-        for subsetOfData in make_batch(X, Y):
-            input, target = subsetOfData
-            output = net(input)                          # 1. forward propagation
-            error = lossFunction(output, target)         # 2. error computation
-            backpropagation(net, error, lossFunction)    # 3. backpropagation
-            updateParameter(net)                         # 4. parameter update
-
-:func:`fit` is exactly that loop (``loop.py``). ``callbacks.py`` has the
-callbacks that act at every step (:class:`GradientMonitor`,
-:class:`ClipGradNorm`); ``range_test.py`` has :func:`lr_range_test`.
+``loop.py`` has :func:`fit`, the seeds' four-step loop (forward, loss, backward,
+update) with validation, schedulers, callbacks and divergence checks, plus
+``make_batches``, ``evaluate``, ``accuracy``, ``History`` and ``StepInfo``.
+``callbacks.py`` has the callbacks that act at every optimizer step
+(:class:`GradientMonitor`, :class:`ClipGradNorm`); ``range_test.py`` has
+:func:`lr_range_test`. Import everything from here.
 
 See the chapters "Introduction" (the loop), "Optimizers" (batch sizes) and
 "Training in practice" (monitoring, clipping, the range test).

@@ -16,7 +16,8 @@ a learning-rate schedule (per epoch or per step), hooks around every optimizer
 step (for monitoring or clipping the gradients), a progress bar, and a clear
 stop when the loss diverges.
 
-See the chapter "Introduction" (the loop) and "Optimizers" (batch sizes).
+See the chapters "Introduction" (the loop), "Optimizers" (batch sizes) and
+"Training in practice" (the step hooks).
 """
 
 from __future__ import annotations
@@ -314,7 +315,8 @@ def fit(
     epochs : number of passes over the data
     batch_size : see :func:`make_batches` (None = full batch, 1 = SGD)
     validation : optional ``(X_val, y_val)``
-    callbacks : objects with ``on_epoch_end(epoch, logs, model) -> bool``
+    callbacks : objects with ``on_epoch_end(epoch, logs, model) -> bool`` and/or
+        ``on_before_step(info)`` / ``on_after_step(info)``
     progress : show a tqdm progress bar; it appears only if the run lasts over 2 s
     scheduler : optional learning-rate scheduler, stepped after every epoch (after
         validation) or after every optimizer step; a ``ReduceLROnPlateau`` is
