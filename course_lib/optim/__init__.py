@@ -1,4 +1,4 @@
-r"""Optimizers: SGD (with momentum and Nesterov), Adagrad, RMSprop, Adam and AdamW.
+r"""Optimizers (SGD with momentum and Nesterov, Adagrad, RMSprop, Adam, AdamW), schedulers, clipping.
 
 Each optimizer follows ``torch.optim``: ``Optimizer(params, ...)`` keeps
 per-parameter ``state``, ``step()`` updates every parameter that has a
