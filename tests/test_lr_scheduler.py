@@ -116,8 +116,9 @@ def test_a_second_scheduler_starts_from_the_initial_lr_as_in_pytorch():
         (lambda o: SequentialLR(o, [LinearLR(o), LinearLR(o), LinearLR(o)], [5, 5]), ValueError,
          "milestones must increase"),
         (lambda o: SequentialLR(o, [LinearLR(_sgd())], []), ValueError, "another optimizer"),
-        (lambda o: SequentialLR(o, [LinearLR(o), ReduceLROnPlateau(o)], [3]), TypeError,
-         "ReduceLROnPlateau needs a metric"),
+        (lambda o: SequentialLR(o, [LinearLR(o), ReduceLROnPlateau(o)], [3]), ValueError,
+         "does not support ReduceLROnPlateau"),
+        (lambda o: SequentialLR(o, [LinearLR(o), "cosine"], [3]), TypeError, "not an LRScheduler"),
     ],
 )
 def test_sequential_rejects_bad_arguments(make, error, match):

@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike
 from ..._validation import check_int, check_nonnegative
 from .base import LRScheduler, _check_optimizer, _per_group
 from .decay import Array, _epochs, _out
+from .plateau import ReduceLROnPlateau
 
 __all__ = ["cosine_annealing", "LambdaLR", "LinearLR", "CosineAnnealingLR", "SequentialLR"]
 
@@ -161,9 +162,11 @@ class SequentialLR(LRScheduler):
         if not schedulers:
             raise ValueError("SequentialLR needs at least one scheduler; got none")
         for i, sched in enumerate(schedulers):
+            if isinstance(sched, ReduceLROnPlateau):
+                raise ValueError(f"SequentialLR does not support ReduceLROnPlateau (scheduler {i}): "
+                                 "its step() needs the metric")
             if not isinstance(sched, LRScheduler):
-                raise TypeError(f"SequentialLR: scheduler {i} is not an LRScheduler "
-                                f"(ReduceLROnPlateau needs a metric and cannot be chained); "
+                raise TypeError(f"SequentialLR: scheduler {i} is not an LRScheduler; "
                                 f"got {type(sched).__name__}")
             if sched.optimizer is not optimizer:
                 raise ValueError(f"SequentialLR: scheduler {i} ({type(sched).__name__}) "
