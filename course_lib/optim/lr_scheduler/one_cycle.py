@@ -23,7 +23,7 @@ def _anneal_linear(start: float, end: float, pct: float) -> float:
 
 
 class OneCycleLR(LRScheduler):
-    r"""Smith's one-cycle policy: warm up to ``max_lr``, then anneal far below the start.
+    r"""The one-cycle policy: warm up to ``max_lr``, then anneal far below the start.
 
     PyTorch's ``OneCycleLR``, with its arguments and defaults; step it after
     every **batch** (``total_steps`` steps in all). With
@@ -38,12 +38,14 @@ class OneCycleLR(LRScheduler):
 
     where :math:`p \in [0, 1]` is the progress through the phase. With
     ``three_phase=True`` the rate comes back down to :math:`\alpha_\text{start}`
-    symmetrically, then a third phase anneals to :math:`\alpha_\min` (Smith's
-    original schedule, 2018). With ``cycle_momentum`` the momentum (SGD's
-    ``momentum``, or Adam's :math:`\beta_1`) moves the opposite way, from
-    ``max_momentum`` down to ``base_momentum`` at the peak rate and back: a large
-    step with a large momentum would overshoot (Smith & Topin 2019,
-    *Super-convergence*).
+    symmetrically, then a third phase anneals to :math:`\alpha_\min` (the
+    schedule as Smith 2018, *A disciplined approach to neural network
+    hyper-parameters*, describes it; the two-phase default is fastai's). With
+    ``cycle_momentum`` the momentum (SGD's ``momentum``, or Adam's
+    :math:`\beta_1`) moves the opposite way, from ``max_momentum`` down to
+    ``base_momentum`` at the peak rate and back, as Smith 2018 recommends: a
+    large step with a large momentum would overshoot. Smith & Topin (2019,
+    *Super-convergence*) show the large peak rate training in far fewer epochs.
 
     The optimizer's own ``lr`` is ignored: the schedule sets it. Each group's
     ``initial_lr`` is set to its :math:`\alpha_\text{start}` (as in PyTorch);
