@@ -38,14 +38,14 @@ class OneCycleLR(LRScheduler):
 
     where :math:`p \in [0, 1]` is the progress through the phase. With
     ``three_phase=True`` the rate comes back down to :math:`\alpha_\text{start}`
-    symmetrically, then a third phase anneals to :math:`\alpha_\min` (the
-    schedule as Smith 2018, *A disciplined approach to neural network
-    hyper-parameters*, describes it; the two-phase default is fastai's). With
-    ``cycle_momentum`` the momentum (SGD's ``momentum``, or Adam's
-    :math:`\beta_1`) moves the opposite way, from ``max_momentum`` down to
-    ``base_momentum`` at the peak rate and back, as Smith 2018 recommends: a
-    large step with a large momentum would overshoot. Smith & Topin (2019,
-    *Super-convergence*) show the large peak rate training in far fewer epochs.
+    symmetrically, then a third phase anneals to :math:`\alpha_\min`: the
+    schedule of the original paper (Smith & Topin 2019, *Super-convergence*),
+    where the large peak rate trains in far fewer epochs; the two-phase default
+    follows fastai, as PyTorch's does. With ``cycle_momentum`` the momentum
+    (SGD's ``momentum``, or Adam's :math:`\beta_1`) moves the opposite way, from
+    ``max_momentum`` down to ``base_momentum`` at the peak rate and back, as
+    Smith (2018, *A disciplined approach to neural network hyper-parameters*)
+    recommends: a large step with a large momentum would overshoot.
 
     The optimizer's own ``lr`` is ignored: the schedule sets it. Each group's
     ``initial_lr`` is set to its :math:`\alpha_\text{start}` (as in PyTorch);
