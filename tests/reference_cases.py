@@ -123,3 +123,120 @@ GRAPHS = {
     "mlp_cross_entropy": graph_mlp_cross_entropy,
 }
 GRAPH_LABELS = np.array([0, 2, 1, 2])  # class labels for the graph's 4 rows, 3 classes
+
+
+# ------------------------------------------------ chapter 7: training in practice
+
+
+def inputs_training_in_practice() -> dict[str, np.ndarray]:
+    """Inputs of the chapter-7 cases, from their own generator (``inputs()`` is unchanged)."""
+    rng = np.random.default_rng(SEED + 7)
+    plateau_min = np.concatenate([
+        np.linspace(1.0, 0.6, 8), 0.6 + 0.002 * rng.normal(size=12),
+        np.linspace(0.6, 0.5, 6), 0.5 + 0.01 * np.abs(rng.normal(size=24)),
+    ])  # fmt: skip
+    return {
+        "ln_x": rng.normal(size=(6, 5)) * 2 + 0.5,
+        "ln_gamma": rng.uniform(0.5, 1.5, size=5),
+        "ln_beta": rng.normal(size=5) * 0.1,
+        "ln_grad_out": rng.normal(size=(6, 5)),
+        "ln3_x": rng.normal(size=(2, 3, 4)) * 3 - 1,
+        "ln3_gamma": rng.uniform(0.5, 1.5, size=(3, 4)),
+        "ln3_beta": rng.normal(size=(3, 4)) * 0.1,
+        "ln3_grad_out": rng.normal(size=(2, 3, 4)),
+        "clip_g0": rng.normal(size=(4, 3)) * 3,
+        "clip_g1": rng.normal(size=5),
+        "clip_g2": rng.normal(size=(2, 3, 2)) * 0.5,
+        "plateau_min": plateau_min,
+        "plateau_max": 0.5 + 0.4 * (1 - plateau_min),
+    }
+
+
+def warmup_then_inverse_sqrt(epoch: int) -> float:
+    """A LambdaLR factor: linear warmup over 5 epochs, then 1/sqrt decay (the transformer schedule)."""
+    return min((epoch + 1) / 5, (5 / (epoch + 1)) ** 0.5)
+
+
+SCHEDULER_STEPS = 50
+# (name, optimizer class, optimizer kwargs, parameter-group overrides (one dict per group),
+#  [(scheduler class, kwargs), ...], milestones of a SequentialLR or None for one scheduler).
+# Each step records every group's lr and its momentum (SGD) or beta1 (Adam).
+NEW_SCHEDULER_CASES = [
+    ("linear_warmup", "SGD", {"lr": 0.1}, [{}, {"lr": 0.02}],
+     [("LinearLR", {"start_factor": 0.01, "total_iters": 10})], None),
+    ("linear_decay", "SGD", {"lr": 0.1}, [{}],
+     [("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": 40})], None),
+    ("cosine", "SGD", {"lr": 0.1}, [{}, {"lr": 0.03}], [("CosineAnnealingLR", {"T_max": 50})], None),
+    ("cosine_past_t_max", "SGD", {"lr": 0.1}, [{}],
+     [("CosineAnnealingLR", {"T_max": 20, "eta_min": 0.01})], None),
+    ("lambda", "SGD", {"lr": 0.1}, [{}, {"lr": 0.05}],
+     [("LambdaLR", {"lr_lambda": warmup_then_inverse_sqrt})], None),
+    ("sequential_warmup_cosine", "SGD", {"lr": 0.1, "momentum": 0.9}, [{}, {"lr": 0.02}],
+     [("LinearLR", {"start_factor": 0.1, "total_iters": 5}), ("CosineAnnealingLR", {"T_max": 45})],
+     [5]),
+    ("sequential_three", "Adam", {"lr": 0.01}, [{}],
+     [("LinearLR", {"start_factor": 0.2, "total_iters": 4}), ("ExponentialLR", {"gamma": 0.9}),
+      ("CosineAnnealingLR", {"T_max": 30, "eta_min": 1e-4})], [6, 20]),
+    ("onecycle_sgd", "SGD", {"lr": 0.1, "momentum": 0.9}, [{}, {"lr": 0.01}],
+     [("OneCycleLR", {"max_lr": [0.5, 0.1], "total_steps": 50})], None),
+    ("onecycle_adam_linear", "Adam", {"lr": 1e-3}, [{}],
+     [("OneCycleLR", {"max_lr": 0.01, "total_steps": 50, "anneal_strategy": "linear"})], None),
+    ("onecycle_three_phase_nesterov", "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}, [{}],
+     [("OneCycleLR", {"max_lr": 1.0, "epochs": 5, "steps_per_epoch": 10, "three_phase": True,
+                      "pct_start": 0.25, "div_factor": 10.0, "final_div_factor": 100.0,
+                      "base_momentum": 0.8, "max_momentum": 0.9})], None),
+    ("onecycle_adam_three_phase_linear", "Adam", {"betas": (0.9, 0.99)}, [{}],
+     [("OneCycleLR", {"max_lr": 0.02, "total_steps": 50, "three_phase": True,
+                      "anneal_strategy": "linear", "base_momentum": 0.8})], None),
+    ("onecycle_no_momentum", "Adagrad", {"lr": 0.1}, [{}],
+     [("OneCycleLR", {"max_lr": 0.3, "total_steps": 60, "cycle_momentum": False,
+                      "pct_start": 0.4})], None),
+]  # fmt: skip
+
+# (name, ReduceLROnPlateau kwargs, metric sequence, parameter-group overrides); SGD(lr=0.1).
+# Each step records every group's lr, best, num_bad_epochs and cooldown_counter.
+PLATEAU_CASES = [
+    ("min_rel", {"patience": 3}, "plateau_min", [{}]),
+    ("min_abs_cooldown_min_lr", {"factor": 0.5, "patience": 2, "threshold": 0.01,
+                                 "threshold_mode": "abs", "cooldown": 3, "min_lr": 0.004},
+     "plateau_min", [{}]),
+    ("max_rel", {"mode": "max", "factor": 0.5, "patience": 1, "threshold": 0.05}, "plateau_max", [{}]),
+    ("max_abs_cooldown_min_lr", {"mode": "max", "factor": 0.3, "patience": 0, "threshold": 0.02,
+                                 "threshold_mode": "abs", "cooldown": 1, "min_lr": 0.01},
+     "plateau_max", [{}]),
+    ("min_rel_two_groups", {"patience": 2, "factor": 0.2, "min_lr": [0.01, 0.001]}, "plateau_min",
+     [{}, {"lr": 0.05}]),
+]  # fmt: skip
+
+# (name, norm_type, max_norm) on the gradients clip_g0, clip_g1, clip_g2 (and one parameter
+# without a gradient); clip_grad_value_ uses CLIP_VALUE.
+CLIP_NORM_CASES = [
+    ("l2", 2.0, 1.0),
+    ("l1", 1.0, 2.0),
+    ("inf", float("inf"), 0.5),
+    ("l3", 3.0, 1.5),
+    ("l2_no_clip", 2.0, 1e3),
+]
+CLIP_VALUE = 0.7
+
+# (name, input key, normalized_shape, elementwise_affine)
+LAYERNORM_CASES = [
+    ("affine", "ln", 5, True),
+    ("plain", "ln", 5, False),
+    ("3d_affine", "ln3", (3, 4), True),
+]
+
+INIT_FAN_SHAPES = [(5, 3), (4, 3, 2, 2), (7, 2, 3)]
+INIT_GAINS = [("linear", None), ("sigmoid", None), ("tanh", None), ("relu", None),
+              ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 5 ** 0.5), ("selu", None),
+              ("conv2d", None)]  # fmt: skip
+INIT_DRAW_SHAPE = (300, 400)
+# (name, function, keyword arguments): PyTorch's max |w| and std of INIT_DRAW_SHAPE draws
+INIT_DRAW_CASES = [
+    ("kaiming_uniform_sqrt5", "kaiming_uniform_", {"a": 5 ** 0.5}),
+    ("kaiming_uniform_relu_fan_out", "kaiming_uniform_", {"mode": "fan_out", "nonlinearity": "relu"}),
+    ("kaiming_normal_relu", "kaiming_normal_", {"nonlinearity": "relu"}),
+    ("kaiming_normal_leaky_fan_out", "kaiming_normal_", {"a": 0.2, "mode": "fan_out"}),
+    ("xavier_uniform_tanh", "xavier_uniform_", {"gain": 5 / 3}),
+    ("xavier_normal", "xavier_normal_", {}),
+]

@@ -10,6 +10,7 @@ from course_lib.layers import (
     BatchNorm1d,
     Dropout,
     Identity,
+    LayerNorm,
     LeakyReLU,
     Linear,
     Module,
@@ -56,6 +57,12 @@ def randomise_affine(bn: BatchNorm1d, rng) -> BatchNorm1d:
     return bn
 
 
+def randomise_layernorm(ln: LayerNorm, rng) -> LayerNorm:
+    ln.weight.data = rng.uniform(0.5, 2.0, size=ln.normalized_shape)
+    ln.bias.data = rng.normal(size=ln.normalized_shape)
+    return ln
+
+
 def all_layer_types(rng, n_features=4):
     """One instance of every layer type, each with a valid (n, n_features) input."""
     return [
@@ -68,11 +75,12 @@ def all_layer_types(rng, n_features=4):
         Softmax(),
         SeededDropout(0.3, seed=1),
         randomise_affine(BatchNorm1d(n_features), rng),
+        randomise_layernorm(LayerNorm(n_features), rng),
     ]
 
 
 LAYER_IDS = ["Linear", "Identity", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
-             "Dropout", "BatchNorm1d"]
+             "Dropout", "BatchNorm1d", "LayerNorm"]
 
 
 # --- Parameter and Module ----------------------------------------------------
@@ -404,6 +412,95 @@ def test_batchnorm_rejects_bad_hyperparameters(kwargs):
         BatchNorm1d(3, **kwargs)
 
 
+# --- LayerNorm -----------------------------------------------------------------
+
+
+def reference_layernorm(x, gamma, beta, eps, axes):
+    mu = x.sum(axis=axes, keepdims=True) / np.prod([x.shape[a] for a in axes])
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def test_layernorm_output_and_parameters(rng):
+    ln = LayerNorm(4)
+    np.testing.assert_array_equal(ln.weight.data, np.ones(4))
+    np.testing.assert_array_equal(ln.bias.data, np.zeros(4))
+    randomise_layernorm(ln, rng)
+    x = rng.normal(2.0, 3.0, size=(6, 4))
+    np.testing.assert_allclose(ln(x), reference_layernorm(x, ln.weight.data, ln.bias.data, 1e-5, (1,)),
+                               rtol=1e-12)  # fmt: skip
+    assert [n for n, _ in ln.named_parameters()] == ["weight", "bias"]
+    assert repr(ln) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"
+
+
+@pytest.mark.parametrize(
+    "kwargs, n_params", [({}, 2), ({"bias": False}, 1), ({"elementwise_affine": False}, 0)]
+)
+def test_layernorm_gradients_with_and_without_affine(kwargs, n_params, rng):
+    ln = LayerNorm(5, **kwargs)
+    if ln.weight is not None:
+        ln.weight.data = rng.uniform(0.5, 2.0, size=5)
+    if ln.bias is not None:
+        ln.bias.data = rng.normal(size=5)
+    assert len(ln.parameters()) == n_params
+    report = assert_gradcheck(ln, rng.normal(size=(4, 5)) * 2, rng.normal(size=(4, 5)))
+    assert len(report.errors) == n_params + 1
+
+
+def test_layernorm_over_two_trailing_axes(rng):
+    ln = LayerNorm((3, 4))
+    ln.weight.data = rng.uniform(0.5, 2.0, size=(3, 4))
+    ln.bias.data = rng.normal(size=(3, 4))
+    x = rng.normal(size=(2, 3, 4)) * 3
+    np.testing.assert_allclose(ln(x), reference_layernorm(x, ln.weight.data, ln.bias.data, 1e-5, (1, 2)),
+                               rtol=1e-12)  # fmt: skip
+    assert_gradcheck(ln, x, rng.normal(size=(2, 3, 4)))
+
+
+def test_layernorm_is_the_same_in_eval_mode_and_for_one_sample(rng):
+    ln = randomise_layernorm(LayerNorm(6), rng)
+    x = rng.normal(size=(5, 6))
+    train_out = ln(x)
+    np.testing.assert_array_equal(ln.eval()(x), train_out)  # no batch statistics
+    np.testing.assert_allclose(ln(x[2:3]), train_out[2:3], rtol=1e-14)  # each row on its own
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 1), (2, 4, 3), (3,)])
+def test_layernorm_rejects_wrong_input_shape(shape, rng):
+    with pytest.raises(ValueError, match=r"shape \(\*, 4\); got x.shape=" + re_shape(shape)):
+        LayerNorm(4)(rng.normal(size=shape))
+    assert LayerNorm(4)(rng.normal(size=4)).shape == (4,)  # one sample without a batch axis, as in PyTorch
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [((0,), {}, ValueError, "Invalid normalized_shape: 0"), ((2.5,), {}, TypeError, "normalized_shape"),
+     (((),), {}, ValueError, "at least one axis"), ((3,), {"eps": 0.0}, ValueError, "Invalid eps")],
+)  # fmt: skip
+def test_layernorm_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        LayerNorm(*args, **kwargs)
+
+
+@given(n=st.integers(1, 6), d=st.integers(2, 8), seed=st.integers(0, 10_000),
+       scale=st.floats(1e-2, 1e3), shift=st.floats(-1e3, 1e3))
+def test_layernorm_rows_have_mean_zero_and_variance_one_before_the_affine_map(n, d, seed, scale, shift):
+    x = np.random.default_rng(seed).normal(size=(n, d)) * scale + shift
+    out = LayerNorm(d, elementwise_affine=False)(x)
+    np.testing.assert_allclose(out.mean(axis=1), 0, atol=1e-9)
+    v = x.var(axis=1)
+    np.testing.assert_allclose(out.var(axis=1), v / (v + 1e-5), rtol=1e-7)  # 1 up to eps
+
+
+@given(seed=st.integers(0, 10_000))
+def test_layernorm_input_gradient_sums_to_zero_per_sample(seed):
+    # y is invariant to adding a constant to a row, so dL/dx sums to 0 over each row
+    rng = np.random.default_rng(seed)
+    ln = randomise_layernorm(LayerNorm(5), rng)
+    ln(rng.normal(size=(4, 5)))
+    np.testing.assert_allclose(ln.backward(rng.normal(size=(4, 5))).sum(axis=1), 0, atol=1e-12)
+
+
 # --- Sequential ----------------------------------------------------------------
 
 
@@ -490,7 +587,7 @@ def test_mlp_rejects_bad_arguments(kwargs, error, match):
 def test_float32_stays_float32_and_parameters_stay_float64(rng):
     net = Sequential(
         Linear(4, 6, rng=rng), ReLU(), BatchNorm1d(6), Tanh(), Dropout(0.2, rng=0),
-        Linear(6, 5, rng=rng), LeakyReLU(), Sigmoid(), Softmax(), Identity(),
+        Linear(6, 5, rng=rng), LeakyReLU(), LayerNorm(5), Sigmoid(), Softmax(), Identity(),
     )
     x64 = rng.normal(size=(8, 4))
     out32 = net(x64.astype(np.float32))

@@ -196,3 +196,124 @@ def test_schedulers(ref, d, name, cls, kwargs):
         lrs.append(sched.get_last_lr()[0])
         sched.step()
     close(lrs, ref[f"sched__{name}"])
+
+
+# ------------------------------------------------ chapter 7: training in practice
+
+
+@pytest.fixture(scope="module")
+def d7():
+    return cases.inputs_training_in_practice()
+
+
+def _optimizer(cls, kwargs, groups):
+    return getattr(optim, cls)([{"params": [_Param(np.zeros(3))], **g} for g in groups], **kwargs)
+
+
+def _momenta(opt):
+    def one(group):
+        return group["betas"][0] if "betas" in group else group.get("momentum", np.nan)
+
+    return [one(group) for group in opt.param_groups]
+
+
+@pytest.mark.parametrize(
+    "name, cls, kwargs, groups, specs, milestones", cases.NEW_SCHEDULER_CASES,
+    ids=[c[0] for c in cases.NEW_SCHEDULER_CASES],
+)
+def test_new_schedulers_and_their_momenta(ref, name, cls, kwargs, groups, specs, milestones):
+    opt = _optimizer(cls, kwargs, groups)
+    scheds = [getattr(optim, c)(opt, **kw) for c, kw in specs]
+    sched = scheds[0] if milestones is None else optim.SequentialLR(opt, scheds, milestones)
+    lrs, momenta = [], []
+    for _ in range(cases.SCHEDULER_STEPS):
+        lrs.append(sched.get_last_lr())
+        momenta.append(_momenta(opt))
+        assert [g["lr"] for g in opt.param_groups] == lrs[-1]
+        sched.step()
+    close(np.array(lrs), ref[f"sched7__{name}__lr"])
+    np.testing.assert_allclose(np.array(momenta), ref[f"sched7__{name}__momentum"],
+                               rtol=RTOL, atol=ATOL)  # nan where the optimizer has none
+
+
+@pytest.mark.parametrize("name, kwargs, metric, groups", cases.PLATEAU_CASES,
+                         ids=[c[0] for c in cases.PLATEAU_CASES])
+def test_reduce_lr_on_plateau(ref, d7, name, kwargs, metric, groups):
+    opt = _optimizer("SGD", {"lr": 0.1}, groups)
+    sched = optim.ReduceLROnPlateau(opt, **kwargs)
+    rows = []
+    for value in d7[metric]:
+        sched.step(value)
+        rows.append([*sched.get_last_lr(), sched.best, sched.num_bad_epochs, sched.cooldown_counter])
+    want = ref[f"plateau__{name}"]
+    assert len(set(want[:, 0])) > 2  # the case does cut the rate, more than once
+    close(np.array(rows), want)
+
+
+def _clip_params(d7):
+    params = []
+    for k in ("clip_g0", "clip_g1", "clip_g2"):
+        p = _Param(np.zeros_like(d7[k]))
+        p.grad = d7[k].copy()
+        params.append(p)
+    return params + [_Param(np.ones(2))]  # the last one has no gradient
+
+
+@pytest.mark.parametrize("name, norm_type, max_norm", cases.CLIP_NORM_CASES,
+                         ids=[c[0] for c in cases.CLIP_NORM_CASES])
+def test_clip_grad_norm(ref, d7, name, norm_type, max_norm):
+    params = _clip_params(d7)
+    total = optim.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    assert isinstance(total, float)
+    close(total, ref[f"clip_norm__{name}__total"])
+    for i, p in enumerate(params[:3]):
+        close(p.grad, ref[f"clip_norm__{name}__g{i}"])
+    assert params[3].grad is None
+
+
+def test_clip_grad_value(ref, d7):
+    params = _clip_params(d7)
+    optim.clip_grad_value_(params, cases.CLIP_VALUE)
+    for i, p in enumerate(params[:3]):
+        close(p.grad, ref[f"clip_value__g{i}"])
+
+
+@pytest.mark.parametrize("name, key, shape, affine", cases.LAYERNORM_CASES,
+                         ids=[c[0] for c in cases.LAYERNORM_CASES])
+def test_layernorm_forward_backward(ref, d7, name, key, shape, affine):
+    ln = layers.LayerNorm(shape, eps=1e-5, elementwise_affine=affine)
+    if affine:
+        ln.weight.data[...] = d7[f"{key}_gamma"]
+        ln.bias.data[...] = d7[f"{key}_beta"]
+    close(ln.forward(d7[f"{key}_x"]), ref[f"layernorm__{name}__out"])
+    close(ln.backward(d7[f"{key}_grad_out"]), ref[f"layernorm__{name}__dx"])
+    if affine:
+        close(ln.weight.grad, ref[f"layernorm__{name}__dgamma"])
+        close(ln.bias.grad, ref[f"layernorm__{name}__dbeta"])
+    else:
+        assert ln.parameters() == []
+
+
+def test_init_fans_and_gains(ref):
+    fans = [layers.init.fan_in_and_fan_out(np.empty(s)) for s in cases.INIT_FAN_SHAPES]
+    np.testing.assert_array_equal(fans, ref["init__fans"])
+    gains = [layers.init.calculate_gain(n, p) for n, p in cases.INIT_GAINS]
+    np.testing.assert_array_equal(gains, ref["init__gains"])  # exactly PyTorch's floats
+
+
+_UNIFORM_SD = 3 ** -0.5  # a uniform draw on [-b, b] has standard deviation b / sqrt(3)
+
+
+@pytest.mark.parametrize("name, fn, kwargs", cases.INIT_DRAW_CASES,
+                         ids=[c[0] for c in cases.INIT_DRAW_CASES])
+def test_init_draws_have_pytorchs_scale(ref, name, fn, kwargs):
+    # Different generators: compare scales. 120,000 draws give the sample std to
+    # ~0.2% (relative standard error 1/sqrt(2N)) and the max of a uniform within
+    # b/N of its bound b; the tolerances below are ~5 standard errors.
+    w = getattr(layers.init, fn)(np.empty(cases.INIT_DRAW_SHAPE), rng=0, **kwargs)
+    torch_max, torch_std = float(ref[f"init__{name}__absmax"]), float(ref[f"init__{name}__std"])
+    assert abs(w.std() / torch_std - 1) < 0.01
+    if "uniform" in fn:
+        assert abs(w).max() <= torch_max * (1 + 1e-3) and torch_max <= abs(w).max() * (1 + 1e-3)
+        bound = torch_std / _UNIFORM_SD
+        assert abs(torch_max / bound - 1) < 0.01

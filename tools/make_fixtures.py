@@ -8,13 +8,20 @@ Run by hand, in an environment with torch (never in CI):
 It writes tests/fixtures/torch_reference.npz: the shared inputs of
 tests/reference_cases.py and PyTorch's outputs and gradients (float64) for
 activations, losses, layers (forward and backward), autodiff graphs, 50 steps
-of every optimizer (also with two parameter groups), and the learning-rate
-schedulers. tests/test_reference.py
-compares course_lib against it.
+of every optimizer (also with two parameter groups), the learning-rate
+schedulers, and the chapter-7 cases (the new schedulers over 50 steps with
+their momenta, ReduceLROnPlateau on given metric sequences, gradient clipping,
+LayerNorm, and the init functions' fans, gains and draw statistics).
+tests/test_reference.py compares course_lib against it.
+
+By default the arrays already in the file are kept as they are and only the
+missing ones are added (so a new case never rewrites the committed numbers);
+``--all`` regenerates every array.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -188,15 +195,114 @@ def schedulers(d, out):
         out[f"sched_groups__{name}"] = np.array(lrs)
 
 
+def _optimizer(cls, kwargs, groups):
+    params = [{"params": [t(np.zeros(3), grad=True)], **g} for g in groups]
+    return getattr(torch.optim, cls)(params, **kwargs)
+
+
+def _momenta(opt):
+    def one(group):
+        if "betas" in group:
+            return group["betas"][0]
+        return group.get("momentum", math.nan)
+
+    return [one(group) for group in opt.param_groups]
+
+
+def new_schedulers(d, out):
+    for name, cls, kwargs, groups, specs, milestones in cases.NEW_SCHEDULER_CASES:
+        opt = _optimizer(cls, kwargs, groups)
+        scheds = [getattr(torch.optim.lr_scheduler, c)(opt, **kw) for c, kw in specs]
+        sched = scheds[0] if milestones is None else torch.optim.lr_scheduler.SequentialLR(
+            opt, scheds, milestones=milestones)
+        lrs, momenta = [], []
+        for _ in range(cases.SCHEDULER_STEPS):
+            lrs.append(sched.get_last_lr())
+            momenta.append(_momenta(opt))
+            opt.step()
+            sched.step()
+        out[f"sched7__{name}__lr"] = np.array(lrs)
+        out[f"sched7__{name}__momentum"] = np.array(momenta)
+
+
+def plateau(d7, out):
+    for name, kwargs, metric, groups in cases.PLATEAU_CASES:
+        opt = _optimizer("SGD", {"lr": 0.1}, groups)
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+        rows = []
+        for value in d7[metric]:
+            opt.step()
+            sched.step(float(value))
+            rows.append([*sched.get_last_lr(), sched.best, sched.num_bad_epochs,
+                         sched.cooldown_counter])
+        out[f"plateau__{name}"] = np.array(rows, dtype=np.float64)
+
+
+def _clip_params(d7):
+    params = [t(d7[k], grad=True) for k in ("clip_g0", "clip_g1", "clip_g2")]
+    for p in params:
+        p.grad = t(p.detach().numpy())
+    return params + [t(np.ones(2), grad=True)]  # the last one has no gradient
+
+
+def clipping(d7, out):
+    for name, norm_type, max_norm in cases.CLIP_NORM_CASES:
+        params = _clip_params(d7)
+        total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+        out[f"clip_norm__{name}__total"] = total.numpy()
+        for i, p in enumerate(params[:3]):
+            out[f"clip_norm__{name}__g{i}"] = p.grad.numpy()
+    params = _clip_params(d7)
+    torch.nn.utils.clip_grad_value_(params, cases.CLIP_VALUE)
+    for i, p in enumerate(params[:3]):
+        out[f"clip_value__g{i}"] = p.grad.numpy()
+
+
+def layernorm(d7, out):
+    for name, key, shape, affine in cases.LAYERNORM_CASES:
+        ln = torch.nn.LayerNorm(shape, eps=1e-5, elementwise_affine=affine)
+        if affine:
+            with torch.no_grad():
+                ln.weight.copy_(t(d7[f"{key}_gamma"]))
+                ln.bias.copy_(t(d7[f"{key}_beta"]))
+        x = t(d7[f"{key}_x"], grad=True)
+        y = ln(x)
+        y.backward(t(d7[f"{key}_grad_out"]))
+        out[f"layernorm__{name}__out"], out[f"layernorm__{name}__dx"] = y.detach().numpy(), x.grad.numpy()
+        if affine:
+            out[f"layernorm__{name}__dgamma"] = ln.weight.grad.numpy()
+            out[f"layernorm__{name}__dbeta"] = ln.bias.grad.numpy()
+
+
+def init(d7, out):
+    fans = [torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(s)) for s in cases.INIT_FAN_SHAPES]
+    out["init__fans"] = np.array(fans)
+    out["init__gains"] = np.array([torch.nn.init.calculate_gain(n, p) for n, p in cases.INIT_GAINS],
+                                  dtype=np.float64)
+    gen = torch.Generator().manual_seed(cases.SEED)
+    for name, fn, kwargs in cases.INIT_DRAW_CASES:
+        w = getattr(torch.nn.init, fn)(torch.empty(cases.INIT_DRAW_SHAPE), generator=gen, **kwargs)
+        out[f"init__{name}__absmax"] = w.abs().max().numpy()
+        out[f"init__{name}__std"] = w.std().numpy()
+
+
 def main() -> None:
-    d = cases.inputs()
+    d, d7 = cases.inputs(), cases.inputs_training_in_practice()
     out: dict[str, np.ndarray] = {}
-    for part in (activations, losses, layers, graphs, optimizers, optimizer_groups, schedulers):
+    for part in (activations, losses, layers, graphs, optimizers, optimizer_groups, schedulers,
+                 new_schedulers):
         part(d, out)
+    for part in (plateau, clipping, layernorm, init):
+        part(d7, out)
     out["torch_version"] = np.array(torch.__version__)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(OUT, **out)
-    print(f"wrote {len(out)} arrays to {OUT.relative_to(ROOT)} (torch {torch.__version__})")
+    kept = {}
+    if OUT.exists() and "--all" not in sys.argv:
+        with np.load(OUT) as committed:
+            kept = {k: committed[k] for k in committed.files}
+    np.savez_compressed(OUT, **{**out, **kept})
+    print(f"wrote {len(out.keys() | kept.keys())} arrays to {OUT.relative_to(ROOT)} "
+          f"({len(out.keys() - kept.keys())} new, {len(kept)} kept; torch {torch.__version__})")
 
 
 if __name__ == "__main__":

@@ -31,15 +31,19 @@ Class            File                What it computes
 ``Softmax``      ``activation.py``   softmax along one axis
 ``Dropout``      ``dropout.py``      inverted dropout, active in training mode only
 ``BatchNorm1d``  ``batchnorm.py``    batch normalisation over the batch axis
+``LayerNorm``    ``layernorm.py``    layer normalisation over each sample's features
 ``mlp``          ``mlp.py``          a multilayer perceptron from its layer sizes
+``init``         ``init.py``         ``kaiming_normal_``, ``xavier_uniform_``, ...: in-place initialisers
 ===============  ==================  ===================================================
 
-See the chapters on backpropagation and on regularization.
+See the chapters on backpropagation, on regularization and on training in practice.
 """
 
+from . import init
 from .activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .batchnorm import BatchNorm1d
 from .dropout import Dropout
+from .layernorm import LayerNorm
 from .linear import Linear
 from .mlp import ACTIVATIONS, mlp
 from .module import Module, Parameter, Sequential
@@ -56,7 +60,9 @@ __all__ = [
     "Softmax",
     "Dropout",
     "BatchNorm1d",
+    "LayerNorm",
     "Sequential",
     "mlp",
     "ACTIVATIONS",
+    "init",
 ]

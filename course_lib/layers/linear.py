@@ -1,4 +1,4 @@
-"""The fully connected layer :class:`Linear` and its three weight initialisations.
+"""The fully connected layer :class:`Linear` and its three weight initialisations (from ``init``).
 
 See the chapter on backpropagation.
 """
@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_int, make_rng
+from .init import kaiming_normal_, normal_, xavier_normal_, zeros_
 from .module import (
     Array,
     Module,
@@ -39,12 +40,14 @@ class Linear(Module):
 
     Initialisation (``init``); the bias starts at zero:
 
-    - ``"he"`` (default): Kaiming normal, :math:`\sigma = \sqrt{2/\text{in}}`. Use it
+    - ``"he"`` (default): Kaiming normal (``init.kaiming_normal_`` with
+      ``nonlinearity="relu"``), :math:`\sigma = \sqrt{2/\text{in}}`. Use it
       before ReLU or leaky ReLU. From He et al. 2015, *Delving Deep into
       Rectifiers*: a ReLU zeroes half its inputs, and the factor 2 makes up for it.
-    - ``"xavier"``: Glorot normal, :math:`\sigma = \sqrt{2/(\text{in}+\text{out})}`.
-      Use it before tanh or sigmoid. From Glorot & Bengio 2010, *Understanding
-      the difficulty of training deep feedforward neural networks*.
+    - ``"xavier"``: Glorot normal (``init.xavier_normal_``),
+      :math:`\sigma = \sqrt{2/(\text{in}+\text{out})}`. Use it before tanh. From
+      Glorot & Bengio 2010, *Understanding the difficulty of training deep
+      feedforward neural networks*.
     - ``"normal"``: :math:`\mathcal N(0, 0.01^2)`, the seeds' "initialise randomly
       :math:`\sim\mathcal N(0,\sigma^2)`". In deep networks it shrinks the
       activations layer by layer.
@@ -81,14 +84,15 @@ class Linear(Module):
         self.out_features = check_int(out_features, "out_features")
         if init not in _INITS:
             raise ValueError(f"Invalid init: {init!r}; expected one of {', '.join(_INITS)}")
-        std = {
-            "he": np.sqrt(2.0 / in_features),
-            "xavier": np.sqrt(2.0 / (in_features + out_features)),
-            "normal": 0.01,
-        }[init]
-        w = make_rng(rng).standard_normal((out_features, in_features)) * std
-        self.weight = Parameter(w)
-        self.bias = Parameter(np.zeros(out_features)) if bias else None
+        gen = make_rng(rng)
+        self.weight = Parameter(np.empty((out_features, in_features)))
+        if init == "he":
+            kaiming_normal_(self.weight, mode="fan_in", nonlinearity="relu", rng=gen)
+        elif init == "xavier":
+            xavier_normal_(self.weight, rng=gen)
+        else:
+            normal_(self.weight, std=0.01, rng=gen)
+        self.bias = zeros_(Parameter(np.empty(out_features))) if bias else None
         self._x: Array | None = None
         self._w: Array | None = None
         self._out_shape: tuple | None = None

@@ -1,4 +1,4 @@
-r"""Optimizers: SGD (with momentum and Nesterov), Adagrad, RMSprop, Adam and AdamW.
+r"""Optimizers (SGD with momentum and Nesterov, Adagrad, RMSprop, Adam, AdamW), schedulers, clipping.
 
 Each optimizer follows ``torch.optim``: ``Optimizer(params, ...)`` keeps
 per-parameter ``state``, ``step()`` updates every parameter that has a
@@ -16,20 +16,25 @@ float32 parameters stay float32. As in PyTorch, ``params`` may instead list
 *parameter groups*, dicts with a ``"params"`` entry and the hyperparameters that
 differ for them (``{"params": biases, "weight_decay": 0.0}``); they are in
 ``optimizer.param_groups``. ``optimizer.lr`` reads or sets the learning rate of
-every group; the schedules (``StepLR``, ``ExponentialLR``, ``InverseTimeLR``)
-change each group's once per epoch.
+every group; the schedulers (``StepLR``, ``ExponentialLR``, ``InverseTimeLR``;
+``LinearLR`` warmup, ``CosineAnnealingLR``, ``SequentialLR``, ``LambdaLR``,
+``OneCycleLR``, ``ReduceLROnPlateau``) change each group's once per epoch or
+per step. ``clip_grad_norm_`` and ``clip_grad_value_`` clip the gradients
+between ``backward`` and ``step()``.
 
 One file per concept, as in ``torch.optim``: ``optimizer`` (the base class),
 ``sgd`` (SGD and the three momentum conventions), ``adagrad``, ``rmsprop``,
-``adam`` (Adam and AdamW), ``lr_scheduler`` (the schedules) and ``line_search``
-(backtracking line search and full-batch gradient descent). Import everything
+``adam`` (Adam and AdamW), ``lr_scheduler`` (a subpackage: the schedules),
+``clip_grad`` (gradient clipping) and ``line_search`` (backtracking line search
+and full-batch gradient descent). Import everything
 from here: ``from course_lib.optim import SGD, StepLR``.
 
-See the chapter on optimizers.
+See the chapters on optimizers and on training in practice.
 """
 
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update, adamw_update
+from .clip_grad import clip_grad_norm_, clip_grad_value_, grad_norms
 from .line_search import (
     DescentHistory,
     backtracking_line_search,
@@ -37,10 +42,17 @@ from .line_search import (
     gradient_descent_line_search,
 )
 from .lr_scheduler import (
+    CosineAnnealingLR,
     ExponentialLR,
     InverseTimeLR,
+    LambdaLR,
+    LinearLR,
     LRScheduler,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
+    cosine_annealing,
     exponential_decay,
     inverse_time_decay,
     step_decay,
@@ -56,7 +68,9 @@ __all__ = [
     "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "adamw_update",
     "momentum_update", "momentum_trajectory",
     "LRScheduler", "StepLR", "ExponentialLR", "InverseTimeLR",
-    "step_decay", "exponential_decay", "inverse_time_decay",
+    "LambdaLR", "LinearLR", "CosineAnnealingLR", "SequentialLR", "OneCycleLR", "ReduceLROnPlateau",
+    "step_decay", "exponential_decay", "inverse_time_decay", "cosine_annealing",
+    "clip_grad_norm_", "clip_grad_value_", "grad_norms",
     "backtracking_line_search", "gradient_descent_line_search", "gradient_descent",
     "DescentHistory",
 ]  # fmt: skip

@@ -1,4 +1,4 @@
-r"""Learning-rate schedules: the formulas, and the classes that apply them to an optimizer.
+r"""The decay schedules of the chapter on optimizers: step, exponential and inverse-time decay.
 
 A **schedule** fixes the step size :math:`\alpha` as a function of the epoch. The
 pure functions (``step_decay``, ``exponential_decay``, ``inverse_time_decay``)
@@ -7,8 +7,6 @@ give the formula and accept an array of epochs for plotting; the classes
 ``lr``, PyTorch-style, when ``scheduler.step()`` is called once per epoch. (The
 other way to choose :math:`\alpha`, a line search at every step, is in
 ``line_search``.)
-
-Everything here is re-exported by ``course_lib.optim``.
 
 See the chapter on optimizers.
 """
@@ -20,11 +18,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_float_array, check_int, check_nonnegative, check_positive
+from ..._validation import as_float_array, check_int, check_nonnegative, check_positive
+from .base import LRScheduler
 
 __all__ = [
     "step_decay", "exponential_decay", "inverse_time_decay",
-    "LRScheduler", "StepLR", "ExponentialLR", "InverseTimeLR",
+    "StepLR", "ExponentialLR", "InverseTimeLR",
 ]  # fmt: skip
 
 Array = NDArray[np.floating]
@@ -81,52 +80,6 @@ def inverse_time_decay(lr0: float, epoch: ArrayLike, decay_rate: float) -> float
 
 
 # ------------------------------------------------------------- scheduler classes
-
-
-class LRScheduler:
-    r"""Base class: sets each parameter group's learning rate from a formula of the epoch count.
-
-    Call ``scheduler.step()`` once at the end of every epoch, after the
-    optimizer's steps. The formula is applied in closed form to the learning rate
-    each group had when the scheduler was made (``base_lrs``), so a manual change
-    of a learning rate is overwritten at the next ``step()`` (PyTorch's
-    schedulers multiply the current value instead; without manual changes the two
-    agree).
-
-    Attributes
-    ----------
-    optimizer : a ``course_lib.optim`` optimizer (anything with ``param_groups``)
-    base_lrs : the initial learning rate :math:`\alpha_0` of each group
-    last_epoch : number of ``step()`` calls so far
-    """
-
-    def __init__(self, optimizer: Any) -> None:
-        if not hasattr(optimizer, "param_groups"):
-            raise TypeError(
-                f"optimizer must have param_groups (a course_lib.optim optimizer); "
-                f"got {type(optimizer).__name__}"
-            )
-        self.optimizer = optimizer
-        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
-        self.last_epoch = 0
-        self._set_lr()
-
-    def _lr_at(self, base_lr: float, epoch: int) -> float:
-        raise NotImplementedError
-
-    def _set_lr(self) -> None:
-        self._last_lrs = [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lrs, strict=True):
-            group["lr"] = lr
-
-    def step(self) -> None:
-        """Advance one epoch and set every group's learning rate for it."""
-        self.last_epoch += 1
-        self._set_lr()
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates set by the last ``step()``, one per parameter group, as in PyTorch."""
-        return list(self._last_lrs)
 
 
 class StepLR(LRScheduler):

@@ -1,4 +1,4 @@
-"""The training loop: mini-batches, ``fit``, and the per-epoch ``History``.
+"""The training loop: mini-batches, ``fit``, the per-epoch ``History``, and the hooks of a step.
 
 The seeds write the loop as::
 
@@ -12,28 +12,32 @@ The seeds write the loop as::
 
 :func:`fit` is exactly that loop, with ``course_lib`` names, plus the things a
 real run needs: validation after each epoch, callbacks such as early stopping,
-a learning-rate schedule, a progress bar, and a clear stop when the loss
-diverges.
+a learning-rate schedule (per epoch or per step), hooks around every optimizer
+step (for monitoring or clipping the gradients), a progress bar, and a clear
+stop when the loss diverges.
 
-See the chapter "Introduction" (the loop) and "Optimizers" (batch sizes).
+See the chapters "Introduction" (the loop), "Optimizers" (batch sizes) and
+"Training in practice" (the step hooks).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm import tqdm
 
-from ._validation import as_float_array, check_int, make_rng
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss
+from .._validation import as_float_array, check_int, make_rng
+from ..losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss
+from ..optim import ReduceLROnPlateau
 
-__all__ = ["make_batches", "fit", "evaluate", "accuracy", "History", "DivergenceWarning"]
+__all__ = ["make_batches", "fit", "evaluate", "accuracy", "History", "StepInfo",
+           "DivergenceWarning"]
 
 
 class DivergenceWarning(UserWarning):
@@ -163,13 +167,65 @@ class History:
         return f"History({len(self.epoch)} epochs: {shown}{flags})"
 
 
-def _train_one_epoch(model, loss, optimizer, X, y, batch_size, rng):
+@dataclass(frozen=True)
+class StepInfo:
+    """What a callback's ``on_before_step(info)`` and ``on_after_step(info)`` receive.
+
+    Attributes
+    ----------
+    epoch : the epoch, from 1 (as in :class:`History`)
+    batch : index of the mini-batch within the epoch, from 0
+    step : optimizer steps of this ``fit`` so far, this one included, from 1
+    loss : the mini-batch loss, computed before this step
+    batch_size : number of samples in the mini-batch
+    model, optimizer : those given to :func:`fit`
+    """
+
+    epoch: int
+    batch: int
+    step: int
+    loss: float
+    batch_size: int
+    model: Any
+    optimizer: Any
+
+
+_HOOKS = ("on_epoch_end", "on_before_step", "on_after_step")
+
+
+class _StepHooks:
+    """The callbacks' per-step hooks, a per-step scheduler, and the global step count."""
+
+    def __init__(self, callbacks: Sequence, scheduler: Any, model: Any, optimizer: Any) -> None:
+        self.before: list[Callable] = [cb.on_before_step for cb in callbacks
+                                       if hasattr(cb, "on_before_step")]  # fmt: skip
+        self.after: list[Callable] = [cb.on_after_step for cb in callbacks
+                                      if hasattr(cb, "on_after_step")]  # fmt: skip
+        self.scheduler, self.model, self.optimizer = scheduler, model, optimizer
+        self.count = 0
+
+    def step(self, epoch: int, batch: int, loss: float, batch_size: int) -> None:
+        """``optimizer.step()`` with the hooks around it (none by default: just the step)."""
+        self.count += 1
+        info = None
+        if self.before or self.after:
+            info = StepInfo(epoch, batch, self.count, loss, batch_size, self.model, self.optimizer)
+        for hook in self.before:
+            hook(info)
+        self.optimizer.step()                        # 4. parameter update
+        for hook in self.after:
+            hook(info)
+        if self.scheduler is not None:
+            self.scheduler.step()
+
+
+def _train_one_epoch(model, loss, X, y, batch_size, rng, hooks, epoch):
     """Run one epoch; return (mean loss, mean accuracy or None, message if diverged)."""
     total_loss, total_correct, seen = 0.0, 0.0, 0
     classify = isinstance(loss, _CLASSIFICATION_LOSSES)
     params = list(model.parameters())
     for i, (xb, yb) in enumerate(make_batches(X, y, batch_size, shuffle=True, rng=rng)):
-        optimizer.zero_grad()
+        hooks.optimizer.zero_grad()
         # Overflow is not an error here: a diverging run is caught just below, by
         # name, before a non-finite number can reach the parameters.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -180,7 +236,7 @@ def _train_one_epoch(model, loss, optimizer, X, y, batch_size, rng):
             model.backward(loss.backward())          # 3. backpropagation
         if not all(np.isfinite(p.grad).all() for p in params if p.grad is not None):
             return None, None, f"a gradient became inf or nan at batch {i}"
-        optimizer.step()                             # 4. parameter update
+        hooks.step(epoch, i, value, len(xb))         # 4. parameter update
         total_loss += value * len(xb)
         if classify:
             total_correct += accuracy(out, yb, loss) * len(xb)
@@ -188,14 +244,29 @@ def _train_one_epoch(model, loss, optimizer, X, y, batch_size, rng):
     return total_loss / seen, (total_correct / seen if classify else None), None
 
 
+def _check_callbacks(callbacks: Sequence) -> None:
+    for cb in callbacks:
+        if not any(hasattr(cb, hook) for hook in _HOOKS):
+            raise TypeError(
+                f"callback {cb!r} has no on_epoch_end(epoch, logs, model) method, nor "
+                "on_before_step(info) or on_after_step(info)"
+            )
+
+
 def _call_callbacks(callbacks: Sequence, epoch: int, logs: dict, model) -> bool:
     stop = False
     for cb in callbacks:
         hook = getattr(cb, "on_epoch_end", None)
-        if hook is None:
-            raise TypeError(f"callback {cb!r} has no on_epoch_end(epoch, logs, model) method")
-        stop = bool(hook(epoch, logs, model)) or stop
+        if hook is not None:
+            stop = bool(hook(epoch, logs, model)) or stop
     return stop
+
+
+def _step_epoch_scheduler(scheduler: Any, logs: dict[str, float]) -> None:
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(logs.get("val_loss", logs["loss"]))
+    else:
+        scheduler.step()
 
 
 def fit(
@@ -211,6 +282,7 @@ def fit(
     progress: bool = True,
     *,
     scheduler: Any = None,
+    scheduler_interval: Literal["epoch", "step"] = "epoch",
     rng: np.random.Generator | int | None = None,
 ) -> History:
     """Train ``model`` with mini-batch gradient descent and return its :class:`History`.
@@ -220,6 +292,14 @@ def fit(
     the epoch it evaluates on ``validation`` (if given), steps the ``scheduler``,
     and calls every callback's ``on_epoch_end(epoch, logs, model)``; a callback
     that returns True stops training (e.g. ``regularization.EarlyStopping``).
+
+    A callback may also have ``on_before_step(info)``, called after the backward
+    pass and before every ``optimizer.step()`` (the gradients are in ``.grad``;
+    clip them here, e.g. :class:`ClipGradNorm`), and ``on_after_step(info)``,
+    called after it; ``info`` is a :class:`StepInfo`. :class:`GradientMonitor`
+    uses both to record each parameter's gradient norm and update-to-weight
+    ratio. Callbacks run in the order given. Without callbacks the loop is the
+    plain four steps.
 
     If the loss or a gradient becomes inf or nan, training stops *before* that
     update is applied, ``History.diverged`` is set, and a :class:`DivergenceWarning` says
@@ -235,12 +315,22 @@ def fit(
     epochs : number of passes over the data
     batch_size : see :func:`make_batches` (None = full batch, 1 = SGD)
     validation : optional ``(X_val, y_val)``
-    callbacks : objects with ``on_epoch_end(epoch, logs, model) -> bool``
+    callbacks : objects with ``on_epoch_end(epoch, logs, model) -> bool`` and/or
+        ``on_before_step(info)`` / ``on_after_step(info)``
     progress : show a tqdm progress bar; it appears only if the run lasts over 2 s
-    scheduler : optional learning-rate scheduler, ``scheduler.step()`` once per epoch
+    scheduler : optional learning-rate scheduler, stepped after every epoch (after
+        validation) or after every optimizer step; a ``ReduceLROnPlateau`` is
+        stepped with the epoch's ``val_loss`` (its ``loss`` without validation)
+    scheduler_interval : ``"epoch"`` (the chapter-5 schedules) or ``"step"``
+        (``OneCycleLR``, warmup counted in steps)
     rng : generator or seed for the shuffles
     """
     check_int(epochs, "epochs", minimum=0)
+    _check_callbacks(callbacks)
+    if scheduler_interval not in ("epoch", "step"):
+        raise ValueError(f"Invalid scheduler_interval: {scheduler_interval!r} (use 'epoch' or 'step')")
+    if scheduler_interval == "step" and isinstance(scheduler, ReduceLROnPlateau):
+        raise ValueError("ReduceLROnPlateau needs the epoch's metric: use scheduler_interval='epoch'")
     X = as_float_array(X, "X")
     y = np.asarray(y)
     if len(X) != len(y):
@@ -251,13 +341,15 @@ def fit(
         X_val = as_float_array(validation[0], "X_val")
         y_val = np.asarray(validation[1])
     rng = make_rng(rng)
+    per_step = scheduler if scheduler_interval == "step" else None
+    hooks = _StepHooks(callbacks, per_step, model, optimizer)
     history = History()
     bar = tqdm(range(1, epochs + 1), desc="epochs", unit="epoch", disable=not progress, delay=2.0)
     for epoch in bar:
         model.train()
         lr = getattr(optimizer, "lr", None)
         train_loss, train_acc, problem = _train_one_epoch(
-            model, loss, optimizer, X, y, batch_size, rng
+            model, loss, X, y, batch_size, rng, hooks, epoch
         )
         if problem is not None:
             history.diverged = True
@@ -278,8 +370,8 @@ def fit(
         if lr is not None:
             history.lr.append(float(lr))
         bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items()}, refresh=False)
-        if scheduler is not None:
-            scheduler.step()
+        if scheduler is not None and per_step is None:
+            _step_epoch_scheduler(scheduler, logs)
         if _call_callbacks(callbacks, epoch, logs, model):
             history.stopped_early = True
             history.message = f"Stopped early after epoch {epoch} by a callback."

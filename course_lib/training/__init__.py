@@ -1,0 +1,21 @@
+"""Training: the loop (``fit``), its per-step callbacks, and the learning-rate range test.
+
+``loop.py`` has :func:`fit`, the seeds' four-step loop (forward, loss, backward,
+update) with validation, schedulers, callbacks and divergence checks, plus
+``make_batches``, ``evaluate``, ``accuracy``, ``History`` and ``StepInfo``.
+``callbacks.py`` has the callbacks that act at every optimizer step
+(:class:`GradientMonitor`, :class:`ClipGradNorm`); ``range_test.py`` has
+:func:`lr_range_test`. Import everything from here.
+
+See the chapters "Introduction" (the loop), "Optimizers" (batch sizes) and
+"Training in practice" (monitoring, clipping, the range test).
+"""
+
+from .callbacks import ClipGradNorm, GradientMonitor
+from .loop import DivergenceWarning, History, StepInfo, accuracy, evaluate, fit, make_batches
+from .range_test import LRRangeTestResult, lr_range_test
+
+__all__ = [
+    "make_batches", "fit", "evaluate", "accuracy", "History", "DivergenceWarning", "StepInfo",
+    "GradientMonitor", "ClipGradNorm", "lr_range_test", "LRRangeTestResult",
+]  # fmt: skip
