@@ -233,3 +233,25 @@ def test_an_inactive_control_wakes_up_when_it_has_an_effect(server, browser):
     page.wait_for_function("el => el.disabled", arg=beta.element_handle(), timeout=10_000)
     assert not problems.console_errors and not problems.failed
     page.close()
+
+
+# ------------------------------------------------------------- accessibility
+
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def test_no_serious_accessibility_violations(server, browser):
+    """axe-core (vendored from npm, web/package.json) on every page: no serious or critical violation."""
+    if not AXE.exists():
+        _missing(f"{AXE} is missing: `make vendor` installs it")
+    found = []
+    for rel in _pages():
+        page, _ = _open(browser, f"{server}/{rel}")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        for v in result["violations"]:
+            if v["impact"] in ("serious", "critical"):
+                found.append(f"{rel}: {v['id']} ({v['impact']}) at {v['nodes'][0]['target']}: "
+                             f"{v['nodes'][0]['html'][:120]}")
+        page.close()
+    assert not found, "accessibility violations:\n" + "\n".join(found)

@@ -260,7 +260,7 @@ class _ExplorerBox(W.VBox):
     JupyterLab shows the live widget (its renderer ranks above HTML); the book's
     HTML builder is told not to render widget views (``_config.yml``), so the
     site shows the ``text/html`` part: the explorer's controls and first picture,
-    which ``web/explorer/explorer.js`` brings to life.
+    which ``web/static/explorer.js`` brings to life.
     """
 
     def __init__(self, children: list[W.Widget], *, explorer: Explorer) -> None:

@@ -14,7 +14,7 @@ those values that a reader can reach, and writes, per explorer,
   a loss surface, say, are shipped once and not with every path.
 
 The chapter page carries the explorer's controls and first picture
-(:func:`explorer_html`, in the notebook's output); ``web/explorer/explorer.js``
+(:func:`explorer_html`, in the notebook's output); ``web/static/explorer.js``
 loads the manifest and the pictures when the reader first touches a control.
 
 The build also checks what a reader would otherwise find by hand: that every
