@@ -3,9 +3,11 @@
 ``run_item`` loads the item's inputs from ``in/<item>.npz``, calls the learner's
 function once per case (each call under its own ``SIGALRM`` timeout) and writes
 each result as plain arrays to ``out/<item>/<case>.npz``, or the error to
-``out/<item>/<case>.err``. Nothing here is trusted: the learner's code shares the
-process and may have patched anything. The grader, in another process, reads these
-files with ``allow_pickle=False`` and checks them itself.
+``out/<item>/<case>.err`` (JSON: ``kind`` timeout/exception/bad_return, the
+exception's ``type``, its ``text`` and the learner's own ``traceback``).
+Nothing here is trusted: the learner's code shares the process and may have
+patched anything. The grader, in another process, reads these files with
+``allow_pickle=False`` and checks them itself.
 """
 
 from __future__ import annotations
@@ -30,16 +32,20 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _CallTimeout()
 
 
+class _BadReturn(TypeError):
+    """The function returned something that is not numbers."""
+
+
 def _as_plain(value: Any) -> list[np.ndarray]:
     """The result as a list of plain numeric ndarrays (a tuple gives several)."""
     parts = list(value) if isinstance(value, tuple) else [value]
     arrays = []
     for part in parts:
         if part is None or isinstance(part, str | bytes | dict | set):
-            raise TypeError(f"returned {type(part).__name__}; expected a number or a numpy array")
+            raise _BadReturn(f"returned {type(part).__name__}; expected a number or a numpy array")
         arr = np.array(part, subok=False)  # copies into a base ndarray: subclasses lose their methods
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"returned an array of dtype {arr.dtype}; expected numbers")
+            raise _BadReturn(f"returned an array of dtype {arr.dtype}; expected numbers")
         arrays.append(arr)
     return arrays
 
@@ -81,14 +87,25 @@ def _remove(*paths: str) -> None:
             pass
 
 
+def _learner_traceback(exc: BaseException) -> str:
+    """The traceback from the learner's function down, without this harness's frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))[-_MAX_ERR:]
+
+
 def _write_error(path: str, exc: BaseException, timeout: float) -> None:
     _remove(path[: -len(".err")] + ".npz")  # a failed case has no output, whatever was written
     if isinstance(exc, _CallTimeout):
-        text = f"timed out after {timeout:g} s"
+        record = {"kind": "timeout", "type": "", "text": f"timed out after {timeout:g} s", "traceback": ""}
     else:
-        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        kind = "bad_return" if isinstance(exc, _BadReturn) else "exception"
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:_MAX_ERR]
+        record = {"kind": kind, "type": type(exc).__name__, "text": text,
+                  "traceback": "" if kind == "bad_return" else _learner_traceback(exc)}
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text[:_MAX_ERR])
+        json.dump(record, fh)
 
 
 def _call_case(fn: Any, args: list[Any], counts: dict[str, int], codes: dict[Any, str],
@@ -106,16 +123,21 @@ def _call_case(fn: Any, args: list[Any], counts: dict[str, int], codes: dict[Any
 
 
 def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
-    """Call ``user_ns[job['function']]`` on every case of ``job['item']`` and save the results."""
-    item, n_cases, timeout = job["item"], job["n_cases"], float(job["call_timeout"])
+    """Call ``user_ns[job['function']]`` on cases ``first .. first + count - 1`` of ``job['item']``.
+
+    The inputs are in ``in/<job['inputs']>``; the results go to ``out/<item>/<case>.npz``
+    (or ``.err``) and the forbidden-call counts to ``out/<item>/<job['calls']>``.
+    """
+    item, timeout = job["item"], float(job["call_timeout"])
+    first, count = int(job["first"]), int(job["count"])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized result fails its case, not the kernel
     out_dir = os.path.join("out", item)
     os.makedirs(out_dir, exist_ok=True)
-    inputs = np.load(os.path.join("in", item + ".npz"), allow_pickle=False)
+    inputs = np.load(os.path.join("in", job["inputs"]), allow_pickle=False)
     codes = _forbidden_codes(job.get("forbid", []))
     counts: dict[str, int] = {}
     fn = user_ns.get(job["function"])
-    for i in range(n_cases):
+    for i in range(first, first + count):
         base = os.path.join(out_dir, str(i))
         _remove(base + ".npz", base + ".err")  # nothing written before this call counts
         try:
@@ -132,5 +154,5 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
             break
         except BaseException as exc:  # noqa: BLE001 - every failure becomes that case's message
             _write_error(base + ".err", exc, timeout)
-    with open(os.path.join(out_dir, "calls.json"), "w", encoding="utf-8") as fh:
+    with open(os.path.join(out_dir, job["calls"]), "w", encoding="utf-8") as fh:
         json.dump({"forbidden_calls": counts}, fh)
