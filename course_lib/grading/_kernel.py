@@ -50,33 +50,103 @@ def _as_plain(value: Any) -> list[np.ndarray]:
     return arrays
 
 
-def _profile_counter(codes: dict[Any, str], counts: dict[str, int]) -> Any:
-    def hook(frame: Any, event: str, arg: Any) -> None:
+TAMPERED = "the grader's call watch (the profile hook was removed or replaced)"
+
+
+class _Watch:
+    """Counts what the forbidden code executes during a graded call, in every thread it can reach.
+
+    Forbidden Python code is recognised by its bytecode (a copied or ``replace``-d code
+    object still counts), forbidden C functions by identity. A call of ``sys.setprofile``,
+    ``sys.settrace`` or ``threading.setprofile`` during the graded call, or a hook that
+    does not see a probe call, counts as tampering. All of this is in the learner's own
+    process and can be defeated by code written for it; see docs/grading.md.
+    """
+
+    def __init__(self, forbid: list[str]) -> None:
+        import threading
+
+        self.codes, self.cfuncs = _forbidden_codes(forbid)
+        self.counts: dict[str, int] = {}
+        self.guarded = {id(f): f for f in (sys.setprofile, sys.settrace, threading.setprofile,
+                                           threading.settrace)}
+        self.probed = False
+        self.installed = self.hook  # one bound method, so that getprofile() can be compared with it
+
+    def hook(self, frame: Any, event: str, arg: Any) -> None:
         if event == "call":
-            name = codes.get(frame.f_code)
+            code = frame.f_code
+            if code is _probe.__code__:
+                self.probed = True
+                return
+            name = self.codes.get(_code_key(code))
             if name is not None:
-                counts[name] = counts.get(name, 0) + 1
+                self.counts[name] = self.counts.get(name, 0) + 1
+        elif event == "c_call":
+            if id(arg) in self.cfuncs:
+                name = self.cfuncs[id(arg)]
+                self.counts[name] = self.counts.get(name, 0) + 1
+            elif id(arg) in self.guarded and self.active:
+                self.counts[TAMPERED] = 1
 
-    return hook
+    active = False
+
+    def start(self) -> None:
+        import threading
+
+        if not (self.codes or self.cfuncs):
+            return
+        self.probed = False
+        threading.setprofile(self.installed)
+        sys.setprofile(self.installed)
+        _probe()
+        self.active = True
+        if not self.probed:
+            self.counts[TAMPERED] = 1
+
+    def stop(self) -> None:
+        import threading
+
+        if not self.active:
+            return
+        self.active = False
+        if sys.getprofile() is not self.installed:
+            self.counts[TAMPERED] = 1
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
 
 
-def _forbidden_codes(forbid: list[str]) -> dict[Any, str]:
-    """Code objects of the forbidden functions (a class contributes all its methods)."""
+def _probe() -> None:
+    """Called right after the hook is installed: a hook that does not see it is not ours."""
+
+
+def _code_key(code: Any) -> tuple[Any, ...]:
+    """What a code object does, whatever its name, file or line numbers say."""
+    return code.co_code, code.co_names, code.co_consts
+
+
+def _forbidden_codes(forbid: list[str]) -> tuple[dict[tuple[Any, ...], str], dict[int, str]]:
+    """Bytecode of the forbidden Python functions (a class: all its methods), and forbidden C functions."""
     import importlib
 
-    codes: dict[Any, str] = {}
+    codes: dict[tuple[Any, ...], str] = {}
+    cfuncs: dict[int, str] = {}
     for dotted in forbid:
         module_name, _, attr = dotted.rpartition(".")
         try:
             obj = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError):
+        except (ImportError, AttributeError, ValueError):
             continue
-        members = vars(obj).values() if isinstance(obj, type) else [obj]
+        members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
         for m in members:
-            code = getattr(m, "__code__", None)
-            if code is not None:
-                codes[code] = dotted
-    return codes
+            m = getattr(m, "__func__", m)
+            for f in (m.fget, m.fset) if isinstance(m, property) else (m,):
+                code = getattr(f, "__code__", None)
+                if code is not None:
+                    codes[_code_key(code)] = dotted
+                elif callable(f) and not isinstance(f, type):
+                    cfuncs[id(f)] = dotted
+    return codes, cfuncs
 
 
 def _remove(*paths: str) -> None:
@@ -108,16 +178,14 @@ def _write_error(path: str, exc: BaseException, timeout: float) -> None:
         json.dump(record, fh)
 
 
-def _call_case(fn: Any, args: list[Any], counts: dict[str, int], codes: dict[Any, str],
-               timeout: float) -> Any:
+def _call_case(fn: Any, args: list[Any], watch: _Watch, timeout: float) -> Any:
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
-    if codes:
-        sys.setprofile(_profile_counter(codes, counts))
+    watch.start()
     try:
         return fn(*args)
     finally:
-        sys.setprofile(None)
+        watch.stop()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
@@ -134,8 +202,7 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
     out_dir = os.path.join("out", item)
     os.makedirs(out_dir, exist_ok=True)
     inputs = np.load(os.path.join("in", job["inputs"]), allow_pickle=False)
-    codes = _forbidden_codes(job.get("forbid", []))
-    counts: dict[str, int] = {}
+    watch = _Watch(job.get("forbid", []))
     fn = user_ns.get(job["function"])
     for i in range(first, first + count):
         base = os.path.join(out_dir, str(i))
@@ -145,7 +212,7 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
                 raise NameError(f"no function named {job['function']!r} is defined in the notebook")
             args = [inputs[f"{i}/{name}"] for name in job["args"]]
             args = [a.item() if a.ndim == 0 else a for a in args]  # scalars arrive as Python numbers
-            value = _call_case(fn, args, counts, codes, timeout)
+            value = _call_case(fn, args, watch, timeout)
             arrays = _as_plain(value)
             np.savez(base + ".npz", **{f"r{k}": a for k, a in enumerate(arrays)},
                      is_tuple=np.array(isinstance(value, tuple)))
@@ -155,4 +222,4 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
         except BaseException as exc:  # noqa: BLE001 - every failure becomes that case's message
             _write_error(base + ".err", exc, timeout)
     with open(os.path.join(out_dir, job["calls"]), "w", encoding="utf-8") as fh:
-        json.dump({"forbidden_calls": counts}, fh)
+        json.dump({"forbidden_calls": watch.counts}, fh)

@@ -118,7 +118,8 @@ def run_batch(grader: Grader, inputs: list[Path], out: Path, *, jobs: int, resum
     if resume:
         print(f"resuming: {len(rows)} of {len(subs)} submissions already graded in {out}", file=sys.stderr)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    log, progress = CsvLog(out, append=resume), _Progress(len(subs), len(rows))
+    log = CsvLog(out, [row for i in sorted(rows) for row in rows[i]])
+    progress = _Progress(len(subs), len(rows))
     errors = 0
     try:
         for i, res in _graded(grader, todo, jobs):

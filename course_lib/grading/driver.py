@@ -231,6 +231,24 @@ def _put_input(name: str, data: bytes | None) -> None:
             fh.write(data)
 
 
+_HARNESS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
+with open(_HARNESS_PATH, encoding="utf-8") as _fh:
+    _HARNESS = _fh.read()  # read before any learner code runs
+
+
+def _harness_call(call: dict[str, Any]) -> str:
+    """Code that runs the harness in the kernel from a fresh copy of its source.
+
+    The harness is compiled anew for every call from the text the driver read at start,
+    so a cell that patched ``course_lib.grading._kernel`` (or put its own module in
+    ``sys.modules``) changes nothing here.
+    """
+    return (f"__cg = {{'__name__': '__course_grading__', '__file__': {_HARNESS_PATH!r}}}\n"
+            f"exec(compile({_HARNESS!r}, {_HARNESS_PATH!r}, 'exec'), __cg)\n"
+            f"__cg['run_item'](globals(), {call!r})\n"
+            "del __cg\n")
+
+
 def _phases(job: dict[str, Any]) -> list[dict[str, Any]]:
     """Every item's public cases first, then every item's hidden cases.
 
@@ -257,8 +275,7 @@ def _call_items(kernel: Kernel, survivors: list[str], job: dict[str, Any], deadl
         if left <= 1:
             items.setdefault(name, {"status": "skipped", "error": "out of time for this submission"})
             continue
-        code = ("import course_lib.grading._kernel as __course_grading\n"
-                f"__course_grading.run_item(globals(), {call!r})\n")
+        code = _harness_call(call)
         budget = call["call_timeout"] * call["count"] + 5.0
         _put_input(call["inputs"], inputs.get(call["inputs"]))
         status, error = kernel.execute(code, min(budget, left))

@@ -77,18 +77,16 @@ def write_rows(rows: list[list[str]], path: Path) -> None:
 
 
 class CsvLog:
-    """Rows appended and flushed as each submission finishes, so a crash or ctrl-C loses none."""
+    """Rows appended and flushed as each submission finishes, so a crash or ctrl-C loses none.
 
-    def __init__(self, path: Path, append: bool) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not append or not path.exists() or path.stat().st_size == 0
-        self.fh: TextIO = open(path, "w" if fresh else "a", newline="", encoding="utf-8")  # noqa: SIM115
+    The file starts as the header and ``keep`` (the rows a resumed run keeps, written to
+    a temporary file and renamed, so stale rows and a row cut short by a kill are gone).
+    """
+
+    def __init__(self, path: Path, keep: list[list[str]]) -> None:
+        write_rows(keep, path)
+        self.fh: TextIO = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115
         self.writer = csv.writer(self.fh)
-        if fresh:
-            self.writer.writerow(CSV_COLUMNS)
-        elif not _ends_with_newline(path):
-            self.fh.write("\r\n")  # a row cut short by a kill stays apart from the next one
-        self.fh.flush()
 
     def add(self, result: SubmissionResult) -> None:
         self.writer.writerows(csv_rows(result))
@@ -96,12 +94,6 @@ class CsvLog:
 
     def close(self) -> None:
         self.fh.close()
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) in (b"\n", b"\r")
 
 
 def read_csv_rows(path: Path) -> dict[str, list[list[str]]]:
