@@ -7,7 +7,8 @@ submission could not be graded: not a notebook, no matching solutions, a crash o
 the grader itself; such a submission has one row with an empty ``item`` when no
 solutions notebook matched). Scores are rounded to 4 decimals. ``sha256`` is the
 first 16 hex digits of the submission file's hash when its row was written:
-``--resume`` regrades a submission whose file changed since.
+``--resume`` regrades a submission whose file changed since (``none`` when the file
+could not be read).
 
 A text cell that a spreadsheet would read as a formula (it begins with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return) is written with a leading ``'``;
@@ -57,7 +58,8 @@ def unescape_cell(text: str) -> str:
 def csv_rows(result: SubmissionResult) -> list[list[str]]:
     """The CSV rows of one submission, every text cell escaped."""
     return [[escape_cell(r.submission), escape_cell(r.item), f"{r.score:g}", f"{r.max_score:g}",
-             str(r.passed), str(r.total), escape_cell(r.status), escape_cell(r.message), result.sha256 or "-"]
+             str(r.passed), str(r.total), escape_cell(r.status), escape_cell(r.message),
+             result.sha256 or "none"]
             for r in result.items]
 
 
@@ -110,7 +112,7 @@ def read_csv_rows(path: Path) -> dict[str, list[list[str]]]:
         if next(reader, None) != CSV_COLUMNS:
             return found
         for row in reader:
-            if len(row) != len(CSV_COLUMNS) or not (_HASH.match(row[-1]) or row[-1] == "-"):
+            if len(row) != len(CSV_COLUMNS) or not (_HASH.match(row[-1]) or row[-1] == "none"):
                 continue
             block = found.setdefault(unescape_cell(row[0]), [])
             if block and (block[-1][-1] != row[-1] or any(r[1] == row[1] for r in block)):
