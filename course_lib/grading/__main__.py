@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .cases import DEFAULT_SECRET
-from .grader import Grader, GradingError, default_cache_dir
+from .grader import Grader, GradingError, check_dependencies, default_cache_dir
 from .runner import RunOptions, SandboxUnavailable
 from .spec import SpecError
 
@@ -88,6 +88,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    check_dependencies()
     from .batch import run_batch
 
     if not args.solutions.exists():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
+import importlib
 import itertools
 import json
 import os
@@ -37,7 +37,7 @@ from .scoring import ItemResult, SubmissionResult, score_item
 from .spec import NOTEBOOK_KEY, NotebookError, parse_submission, read_items, read_sources
 
 __all__ = ["ItemResult", "SubmissionResult", "GradingError", "Interrupted", "Grader", "default_cache_dir",
-           "code_version", "expected_cache_key", "file_hash", "kill_children"]
+           "code_version", "expected_cache_key", "file_hash", "kill_children", "check_dependencies"]
 
 
 class GradingError(RuntimeError):
@@ -159,10 +159,7 @@ class Grader:
 
     def preflight(self) -> None:
         """Check that a sandboxed kernel starts here; raise :class:`GradingError` with the real cause."""
-        for module in ("nbformat", "jupyter_client", "ipykernel"):
-            if importlib.util.find_spec(module) is None:
-                raise GradingError(f"the grader needs the Python package {module!r}: "
-                                   "pip install 'course_lib[grading]'")
+        check_dependencies()
         scratch = self._scratch()
         probe = scratch.with_name(scratch.name + "-probe.ipynb")
         probe.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
@@ -322,6 +319,16 @@ class Grader:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def check_dependencies() -> None:
+    """Raise :class:`GradingError` naming the first package the grader needs and cannot import."""
+    for module in ("nbformat", "jupyter_client", "ipykernel", "psutil", "tqdm"):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise GradingError(f"the grader needs the Python package {module!r} ({exc}): "
+                               "pip install 'course_lib[grading]'") from None
 
 
 def kill_children() -> None:
