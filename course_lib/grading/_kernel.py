@@ -68,6 +68,7 @@ class _Watch:
 
         self.codes, self.cfuncs = _forbidden_codes(forbid)
         self.counts: dict[str, int] = {}
+        self.known: dict[Any, str | None] = {}
         self.guarded = {id(f): f for f in (sys.setprofile, sys.settrace, threading.setprofile,
                                            threading.settrace)}
         self.probed = False
@@ -79,7 +80,10 @@ class _Watch:
             if code is _probe.__code__:
                 self.probed = True
                 return
-            name = self.codes.get(_code_key(code))
+            try:
+                name = self.known[code]
+            except KeyError:  # first time this code object runs: compare what it does, once
+                name = self.known[code] = self.codes.get(_code_key(code))
             if name is not None:
                 self.counts[name] = self.counts.get(name, 0) + 1
         elif event == "c_call":
