@@ -134,6 +134,7 @@ def run_batch(grader: Grader, inputs: list[Path], out: Path, *, jobs: int, resum
                 write_feedback(res, feedback, names[i])
             progress.update(res)
     except KeyboardInterrupt:
+        grader.stop()  # also when it came while the expected outputs were being computed
         progress.close()
         log.close()
         print(f"\ninterrupted: {len(rows)} of {len(subs)} submissions are graded and saved in {out}; the "
