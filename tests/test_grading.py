@@ -38,11 +38,12 @@ from course_lib.grading.generate import (  # noqa: E402
     solution_regions,
     strip_solutions,
 )
-from course_lib.grading.grader import ItemResult, SubmissionResult, _score_item  # noqa: E402
+from course_lib.grading.grader import ItemResult, SubmissionResult  # noqa: E402
 from course_lib.grading.mistakes import MISTAKES, detect  # noqa: E402
 from course_lib.grading.report import gradescope_results, write_csv, write_gradescope  # noqa: E402
-from course_lib.grading.runner import CaseResult, RunResult  # noqa: E402
+from course_lib.grading.runner import CaseResult  # noqa: E402
 from course_lib.grading.sandbox import _hide_args  # noqa: E402
+from course_lib.grading.scoring import score_item  # noqa: E402
 from course_lib.grading.spec import SpecError, notebook_items  # noqa: E402
 
 
@@ -131,16 +132,16 @@ def test_cases_deterministic_and_secret_dependent(specs: dict) -> None:
     s = specs["softmax"]
     a, b = hidden_cases(s, "one"), hidden_cases(s, "one")
     c = hidden_cases(s, "two")
-    assert len(a) == n_hidden(s) == len(s.cases["edge"]) + s.cases["random"]
+    assert len(a) == n_hidden(s) == s.cases["random"]  # edge cases are public: never scored
+    assert all(case.label.startswith("hidden case") for case in a)
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x.args["z"], y.args["z"])
-    randoms = [i for i, case in enumerate(a) if case.label.startswith("random")]
-    assert any(a[i].args["z"].shape != c[i].args["z"].shape
-               or not np.array_equal(a[i].args["z"], c[i].args["z"])
-               for i in randoms)
+    assert any(x.args["z"].shape != y.args["z"].shape or not np.array_equal(x.args["z"], y.args["z"])
+               for x, y in zip(a, c, strict=True))
     pub = public_cases(s)
     assert len(pub) == len(s.cases["edge"]) + s.cases["public"]
-    assert not any(np.array_equal(p.args["z"], h.args["z"]) for p in pub[2:] for h in a[2:])
+    assert not any(p.args["z"].shape == h.args["z"].shape and np.array_equal(p.args["z"], h.args["z"])
+                   for p in pub for h in a)
 
 
 def test_cases_respect_dims_dtypes_and_ranges(specs: dict) -> None:
@@ -150,7 +151,7 @@ def test_cases_respect_dims_dtypes_and_ranges(specs: dict) -> None:
         assert isinstance(case.args["t"].item(), int) and 1 <= case.args["t"] < 20
         assert case.args["lr"] in (0.001, 0.01, 0.1) and case.args["beta1"] == 0.9
         assert np.all((case.args["v"] >= 0) & (case.args["v"] <= 0.1))
-    edge = hidden_cases(specs["sigmoid"], "s")[0]
+    edge = public_cases(specs["sigmoid"])[0]
     np.testing.assert_array_equal(edge.args["z"], [-1000.0, 0.0, 1000.0])
 
 
@@ -449,21 +450,31 @@ def test_check_finds_function_in_user_namespace(exercise_dir: Path, capsys: pyte
 # ---------------------------------------------------------------- scoring and reports
 
 
-def _run_with(item: str, outputs: list[CaseResult]) -> RunResult:
-    return RunResult({item: outputs}, {}, {}, False, True, "")
-
-
 def test_score_is_points_times_fraction(specs: dict) -> None:
     s = specs["softmax"]
     cases = hidden_cases(s, "x")
     good = [Output.from_value(_softmax(c.args["z"])) for c in cases]
-    outputs = [CaseResult(g) if i % 2 == 0 else CaseResult(None, "boom") for i, g in enumerate(good)]
-    row = _score_item(s, cases, good, _run_with("softmax", outputs), None, "sub")
+    boom = CaseResult(None, "ValueError: boom", "exception", "ValueError")
+    outputs = [CaseResult(g) if i % 2 == 0 else boom for i, g in enumerate(good)]
+    row = score_item(s, cases, good, outputs, 0, None, "sub")
     passed = sum(1 for i in range(len(cases)) if i % 2 == 0)
     assert row.passed == passed and row.score == round(s.points * passed / len(cases), 4)
-    assert row.status == "partial" and "boom" in row.message
-    row = _score_item(s, cases, good, _run_with("softmax", outputs), "course_lib.activations.softmax", "sub")
+    assert row.status == "partial" and "raised ValueError" in row.message
+    assert "boom" not in row.message  # the learner's own text never comes back from a hidden case
+    row = score_item(s, cases, good, outputs, 0, "course_lib.activations.softmax", "sub")
     assert row.score == 0.0 and row.status == "delegated"
+
+
+def test_public_cases_are_reported_but_not_scored(specs: dict) -> None:
+    s = specs["softmax"]
+    pub, hid = public_cases(s), hidden_cases(s, "x")
+    cases = pub + hid
+    good = [Output.from_value(_softmax(c.args["z"])) for c in cases]
+    wrong = [CaseResult(Output.from_value(np.zeros_like(c.args["z"]))) for c in pub]
+    row = score_item(s, cases, good, wrong + [CaseResult(g) for g in good[len(pub):]], len(pub), None, "sub")
+    assert row.score == s.points and row.total == len(hid) and row.status == "ok"
+    assert [p.passed for p in row.public] == [False] * len(pub)
+    assert "expected" in row.public[0].message and row.public[0].got
 
 
 def test_csv_and_gradescope(tmp_path: Path) -> None:
@@ -474,7 +485,8 @@ def test_csv_and_gradescope(tmp_path: Path) -> None:
     import csv
 
     lines = list(csv.reader((tmp_path / "g.csv").read_text().splitlines()))
-    assert lines[0] == ["submission", "item", "score", "max_score", "passed", "total", "status", "message"]
+    assert lines[0] == ["submission", "item", "score", "max_score", "passed", "total", "status", "message",
+                        "sha256"]
     assert lines[2][2] == "0.6667" and lines[2][7] == "2/6, with, commas" and len(lines) == 4
     gs = gradescope_results(res[0])
     assert gs["score"] == pytest.approx(2.6667) and gs["output"] == "note"

@@ -20,7 +20,7 @@ the graded item in that code cell's metadata under ``"grading"``::
         "cases": {
             "dims": {"n": [2, 5], "k": [2, 4]},          # drawn per case, inclusive ranges (or an int)
             "args": {"z": {"dist": "normal", "shape": ["n", "k"], "scale": 3.0}},
-            "edge": [{"z": [[1000.0, 0.0, -1000.0]]}],   # explicit cases: every argument, as lists
+            "edge": [{"z": [[1000.0, 0.0, -1000.0]]}],   # public, not scored: every argument, as lists
             "random": 5,                                 # hidden random cases (secret seed)
             "public": 2                                  # random cases check() shows (public seed)
         },
@@ -58,9 +58,9 @@ Commands
 ``python -m course_lib.grading generate [--solutions solutions --exercises exercises] [--check]``
     writes ``exercises/`` (stubs, cleared outputs, public cases with the solution's
     outputs in each graded cell's metadata); ``--check`` exits 1 when out of date.
-``python -m course_lib.grading grade SUB.ipynb... --solutions solutions/ --out grades.csv
-[--json results.json] [--jobs N] [--timeout S] [--cell-timeout S] [--call-timeout S]
-[--memory MB] [--secret S] [--cache DIR] [--sandbox auto|bwrap|none]``
+``python -m course_lib.grading grade SUB.ipynb|FOLDER... --solutions solutions/ --out grades.csv
+[--json results.json] [--feedback DIR] [--resume] [--jobs N] [--timeout S] [--cell-timeout S]
+[--call-timeout S] [--memory MB] [--secret S] [--cache DIR] [--sandbox auto|bwrap|none]``
     grades each submission in a fresh kernel inside ``bwrap``; a submission belongs
     to the solutions notebook named in its metadata (``course_grading.source``,
     written by ``generate``), else to the one whose file stem its name contains.

@@ -6,9 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from .cases import DEFAULT_SECRET
-from .grader import Grader, GradingError, default_cache_dir
+from .grader import Grader, GradingError, check_dependencies, default_cache_dir
 from .runner import RunOptions, SandboxUnavailable
 from .spec import SpecError
 
@@ -17,34 +18,57 @@ def _sandbox_choice() -> str:
     return os.environ.get("COURSE_GRADING_SANDBOX", "auto")
 
 
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+        if not value > 0 or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive, finite number; got {text}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
+    fmt = argparse.ArgumentDefaultsHelpFormatter
 
-    gen = sub.add_parser("generate", help="write exercises/ from solutions/")
-    gen.add_argument("--solutions", type=Path, default=Path("solutions"))
-    gen.add_argument("--exercises", type=Path, default=Path("exercises"))
+    gen = sub.add_parser("generate", help="write exercises/ from solutions/", formatter_class=fmt)
+    gen.add_argument("--solutions", type=Path, default=Path("solutions"), help="solutions notebooks")
+    gen.add_argument("--exercises", type=Path, default=Path("exercises"), help="where to write the exercises")
     gen.add_argument("--check", action="store_true", help="fail if exercises/ is out of date; write nothing")
-    gen.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice())
+    gen.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice(),
+                     help="auto: bwrap if usable (env COURSE_GRADING_SANDBOX overrides the default)")
 
-    g = sub.add_parser("grade", help="grade submission notebooks against the solutions")
-    g.add_argument("submissions", nargs="+", type=Path)
+    g = sub.add_parser("grade", help="grade submission notebooks against the solutions", formatter_class=fmt)
+    g.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders of notebooks")
     g.add_argument("--solutions", type=Path, default=Path("solutions"),
-                   help="a solutions notebook or a directory of them (default: solutions/)")
+                   help="a solutions notebook or a directory of them")
     g.add_argument("--out", type=Path, default=Path("grades.csv"),
                    help="CSV, one row per submission and item")
     g.add_argument("--json", type=Path, default=None,
                    help="Gradescope results.json (one submission) or a directory (several)")
-    g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
-    g.add_argument("--timeout", type=float, default=300.0, help="seconds per submission (wall clock)")
-    g.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per code cell")
-    g.add_argument("--call-timeout", type=float, default=30.0, help="seconds per call of a graded function")
-    g.add_argument("--memory", type=int, default=2048, help="address-space cap in MB per process")
+    g.add_argument("--feedback", type=Path, default=None,
+                   help="a directory: one HTML feedback page per submission")
+    g.add_argument("--resume", action="store_true",
+                   help="keep the submissions already graded in --out (unless their file changed)")
+    g.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded in parallel")
+    g.add_argument("--timeout", type=_positive(float), default=300.0,
+                   help="seconds per submission (wall clock)")
+    g.add_argument("--cell-timeout", type=_positive(float), default=60.0, help="seconds per code cell")
+    g.add_argument("--call-timeout", type=_positive(float), default=30.0,
+                   help="seconds per call of a graded function")
+    g.add_argument("--memory", type=_positive(int), default=2048, help="address-space cap in MB per process")
     g.add_argument("--secret", default=None, help="secret for the hidden cases "
                    "(default: $COURSE_GRADING_SECRET, else a fixed value fit only for local use)")
-    g.add_argument("--cache", type=Path, default=None, help="expected-output cache directory")
+    g.add_argument("--cache", type=Path, default=None,
+                   help="expected-output cache directory (default: ~/.cache/course_lib/grading)")
     g.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice(),
-                   help="auto: bwrap if usable (default; env COURSE_GRADING_SANDBOX overrides)")
+                   help="auto: bwrap if usable (env COURSE_GRADING_SANDBOX overrides the default)")
     return p
 
 
@@ -64,29 +88,29 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .report import write_csv, write_gradescope
+    check_dependencies()
+    from .batch import run_batch
 
+    if not args.solutions.exists():
+        hint = " (the default; pass --solutions PATH)" if args.solutions == Path("solutions") else ""
+        raise GradingError(f"no solutions notebook or folder at {args.solutions}{hint}")
     secret = args.secret or os.environ.get("COURSE_GRADING_SECRET") or DEFAULT_SECRET
-    outputs = [p for p in (args.out, args.json) if p is not None]
+    outputs = [p for p in (args.out, args.json, args.feedback) if p is not None]
     options = RunOptions(timeout=args.timeout, cell_timeout=args.cell_timeout, call_timeout=args.call_timeout,
                          memory_mb=args.memory, sandbox=args.sandbox,
                          hide_dirs=[p.resolve().parent for p in outputs] + [p for p in outputs if p.is_dir()],
                          hide_files=[p for p in outputs if p.is_file()])
     with Grader(args.solutions, secret, options, args.cache or default_cache_dir()) as grader:
-        results = grader.grade(args.submissions, jobs=max(1, args.jobs))
-    write_csv(results, args.out)
-    if args.json is not None:
-        write_gradescope(results, args.json)
-    for res in results:
-        print(f"{res.submission}: {res.score:g} / {res.max_score:g}")
-    return 0
+        grader.preflight()
+        return run_batch(grader, args.submissions, args.out, jobs=args.jobs, resume=args.resume,
+                         json_path=args.json, feedback=args.feedback)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _generate(args) if args.command == "generate" else _grade(args)
-    except (GradingError, SpecError, SandboxUnavailable) as exc:
+    except (GradingError, SpecError, SandboxUnavailable, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -3,9 +3,11 @@
 ``run_item`` loads the item's inputs from ``in/<item>.npz``, calls the learner's
 function once per case (each call under its own ``SIGALRM`` timeout) and writes
 each result as plain arrays to ``out/<item>/<case>.npz``, or the error to
-``out/<item>/<case>.err``. Nothing here is trusted: the learner's code shares the
-process and may have patched anything. The grader, in another process, reads these
-files with ``allow_pickle=False`` and checks them itself.
+``out/<item>/<case>.err`` (JSON: ``kind`` timeout/exception/bad_return, the
+exception's ``type``, its ``text`` and the learner's own ``traceback``).
+Nothing here is trusted: the learner's code shares the process and may have
+patched anything. The grader, in another process, reads these files with
+``allow_pickle=False`` and checks them itself.
 """
 
 from __future__ import annotations
@@ -30,47 +32,125 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _CallTimeout()
 
 
+class _BadReturn(TypeError):
+    """The function returned something that is not numbers."""
+
+
 def _as_plain(value: Any) -> list[np.ndarray]:
     """The result as a list of plain numeric ndarrays (a tuple gives several)."""
     parts = list(value) if isinstance(value, tuple) else [value]
     arrays = []
     for part in parts:
         if part is None or isinstance(part, str | bytes | dict | set):
-            raise TypeError(f"returned {type(part).__name__}; expected a number or a numpy array")
+            raise _BadReturn(f"returned {type(part).__name__}; expected a number or a numpy array")
         arr = np.array(part, subok=False)  # copies into a base ndarray: subclasses lose their methods
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"returned an array of dtype {arr.dtype}; expected numbers")
+            raise _BadReturn(f"returned an array of dtype {arr.dtype}; expected numbers")
         arrays.append(arr)
     return arrays
 
 
-def _profile_counter(codes: dict[Any, str], counts: dict[str, int]) -> Any:
-    def hook(frame: Any, event: str, arg: Any) -> None:
+TAMPERED = "the grader's call watch (the profile hook was removed or replaced)"
+
+
+class _Watch:
+    """Counts what the forbidden code executes during a graded call, in every thread it can reach.
+
+    Forbidden Python code is recognised by its bytecode (a copied or ``replace``-d code
+    object still counts), forbidden C functions by identity. A call of ``sys.setprofile``,
+    ``sys.settrace`` or ``threading.setprofile`` during the graded call, or a hook that
+    does not see a probe call, counts as tampering. All of this is in the learner's own
+    process and can be defeated by code written for it; see docs/grading.md.
+    """
+
+    def __init__(self, forbid: list[str]) -> None:
+        import threading
+
+        self.codes, self.cfuncs = _forbidden_codes(forbid)
+        self.counts: dict[str, int] = {}
+        self.known: dict[Any, str | None] = {}
+        self.guarded = {id(f): f for f in (sys.setprofile, sys.settrace, threading.setprofile,
+                                           threading.settrace)}
+        self.probed = False
+        self.installed = self.hook  # one bound method, so that getprofile() can be compared with it
+
+    def hook(self, frame: Any, event: str, arg: Any) -> None:
         if event == "call":
-            name = codes.get(frame.f_code)
+            code = frame.f_code
+            if code is _probe.__code__:
+                self.probed = True
+                return
+            try:
+                name = self.known[code]
+            except KeyError:  # first time this code object runs: compare what it does, once
+                name = self.known[code] = self.codes.get(_code_key(code))
             if name is not None:
-                counts[name] = counts.get(name, 0) + 1
+                self.counts[name] = self.counts.get(name, 0) + 1
+        elif event == "c_call":
+            if id(arg) in self.cfuncs:
+                name = self.cfuncs[id(arg)]
+                self.counts[name] = self.counts.get(name, 0) + 1
+            elif id(arg) in self.guarded and self.active:
+                self.counts[TAMPERED] = 1
 
-    return hook
+    active = False
+
+    def start(self) -> None:
+        import threading
+
+        if not (self.codes or self.cfuncs):
+            return
+        self.probed = False
+        threading.setprofile(self.installed)
+        sys.setprofile(self.installed)
+        _probe()
+        self.active = True
+        if not self.probed:
+            self.counts[TAMPERED] = 1
+
+    def stop(self) -> None:
+        import threading
+
+        if not self.active:
+            return
+        self.active = False
+        if sys.getprofile() is not self.installed:
+            self.counts[TAMPERED] = 1
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
 
 
-def _forbidden_codes(forbid: list[str]) -> dict[Any, str]:
-    """Code objects of the forbidden functions (a class contributes all its methods)."""
+def _probe() -> None:
+    """Called right after the hook is installed: a hook that does not see it is not ours."""
+
+
+def _code_key(code: Any) -> tuple[Any, ...]:
+    """What a code object does, whatever its name, file or line numbers say."""
+    return code.co_code, code.co_names, code.co_consts
+
+
+def _forbidden_codes(forbid: list[str]) -> tuple[dict[tuple[Any, ...], str], dict[int, str]]:
+    """Bytecode of the forbidden Python functions (a class: all its methods), and forbidden C functions."""
     import importlib
 
-    codes: dict[Any, str] = {}
+    codes: dict[tuple[Any, ...], str] = {}
+    cfuncs: dict[int, str] = {}
     for dotted in forbid:
         module_name, _, attr = dotted.rpartition(".")
         try:
             obj = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError):
+        except (ImportError, AttributeError, ValueError):
             continue
-        members = vars(obj).values() if isinstance(obj, type) else [obj]
+        members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
         for m in members:
-            code = getattr(m, "__code__", None)
-            if code is not None:
-                codes[code] = dotted
-    return codes
+            m = getattr(m, "__func__", m)
+            for f in (m.fget, m.fset) if isinstance(m, property) else (m,):
+                code = getattr(f, "__code__", None)
+                if code is not None:
+                    codes[_code_key(code)] = dotted
+                elif callable(f) and not isinstance(f, type):
+                    cfuncs[id(f)] = dotted
+    return codes, cfuncs
 
 
 def _remove(*paths: str) -> None:
@@ -81,41 +161,54 @@ def _remove(*paths: str) -> None:
             pass
 
 
+def _learner_traceback(exc: BaseException) -> str:
+    """The traceback from the learner's function down, without this harness's frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))[-_MAX_ERR:]
+
+
 def _write_error(path: str, exc: BaseException, timeout: float) -> None:
     _remove(path[: -len(".err")] + ".npz")  # a failed case has no output, whatever was written
     if isinstance(exc, _CallTimeout):
-        text = f"timed out after {timeout:g} s"
+        record = {"kind": "timeout", "type": "", "text": f"timed out after {timeout:g} s", "traceback": ""}
     else:
-        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        kind = "bad_return" if isinstance(exc, _BadReturn) else "exception"
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:_MAX_ERR]
+        record = {"kind": kind, "type": type(exc).__name__, "text": text,
+                  "traceback": "" if kind == "bad_return" else _learner_traceback(exc)}
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text[:_MAX_ERR])
+        json.dump(record, fh)
 
 
-def _call_case(fn: Any, args: list[Any], counts: dict[str, int], codes: dict[Any, str],
-               timeout: float) -> Any:
+def _call_case(fn: Any, args: list[Any], watch: _Watch, timeout: float) -> Any:
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
-    if codes:
-        sys.setprofile(_profile_counter(codes, counts))
+    watch.start()
     try:
         return fn(*args)
     finally:
-        sys.setprofile(None)
+        watch.stop()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
 
 def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
-    """Call ``user_ns[job['function']]`` on every case of ``job['item']`` and save the results."""
-    item, n_cases, timeout = job["item"], job["n_cases"], float(job["call_timeout"])
+    """Call ``user_ns[job['function']]`` on cases ``first .. first + count - 1`` of ``job['item']``.
+
+    The inputs are in ``in/<job['inputs']>``; the results go to ``out/<item>/<case>.npz``
+    (or ``.err``) and the forbidden-call counts to ``out/<item>/<job['calls']>``.
+    """
+    item, timeout = job["item"], float(job["call_timeout"])
+    first, count = int(job["first"]), int(job["count"])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized result fails its case, not the kernel
     out_dir = os.path.join("out", item)
     os.makedirs(out_dir, exist_ok=True)
-    inputs = np.load(os.path.join("in", item + ".npz"), allow_pickle=False)
-    codes = _forbidden_codes(job.get("forbid", []))
-    counts: dict[str, int] = {}
+    inputs = np.load(os.path.join("in", job["inputs"]), allow_pickle=False)
+    watch = _Watch(job.get("forbid", []))
     fn = user_ns.get(job["function"])
-    for i in range(n_cases):
+    for i in range(first, first + count):
         base = os.path.join(out_dir, str(i))
         _remove(base + ".npz", base + ".err")  # nothing written before this call counts
         try:
@@ -123,7 +216,7 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
                 raise NameError(f"no function named {job['function']!r} is defined in the notebook")
             args = [inputs[f"{i}/{name}"] for name in job["args"]]
             args = [a.item() if a.ndim == 0 else a for a in args]  # scalars arrive as Python numbers
-            value = _call_case(fn, args, counts, codes, timeout)
+            value = _call_case(fn, args, watch, timeout)
             arrays = _as_plain(value)
             np.savez(base + ".npz", **{f"r{k}": a for k, a in enumerate(arrays)},
                      is_tuple=np.array(isinstance(value, tuple)))
@@ -132,5 +225,5 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
             break
         except BaseException as exc:  # noqa: BLE001 - every failure becomes that case's message
             _write_error(base + ".err", exc, timeout)
-    with open(os.path.join(out_dir, "calls.json"), "w", encoding="utf-8") as fh:
-        json.dump({"forbidden_calls": counts}, fh)
+    with open(os.path.join(out_dir, job["calls"]), "w", encoding="utf-8") as fh:
+        json.dump({"forbidden_calls": watch.counts}, fh)

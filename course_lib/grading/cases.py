@@ -5,10 +5,13 @@ cases), never the hidden values themselves. Values come from a seed derived from
 the item's name and either
 
 * the **public** key, the same for everyone: the cases ``check()`` runs in the
-  learner's notebook (edge cases plus ``"public"`` random cases), or
+  learner's notebook (edge cases plus ``"public"`` random cases), whose answers sit
+  in the exercise's metadata, or
 * the **secret** (``--secret`` / ``COURSE_GRADING_SECRET``): the hidden cases the
-  grader uses (edge cases plus ``"random"`` random cases). The secret never enters
-  the sandbox; only the arrays it produced do.
+  grader scores (``"random"`` random cases). The secret never enters the sandbox;
+  only the arrays it produced do.
+
+Public cases never count toward the score: their answers are in the learner's hands.
 
 Each random case draws every dimension named in ``"dims"`` (an int, or an
 inclusive ``[low, high]`` range) and then every argument, in declaration order.
@@ -151,12 +154,12 @@ def _edge_case(cases: dict[str, Any], values: dict[str, Any], label: str) -> Cas
     return Case(args=args, label=label)
 
 
-def _cases(spec: ItemSpec, key: str, n_random: int) -> list[Case]:
+def _cases(spec: ItemSpec, key: str, n_random: int, edges: bool, label: str) -> list[Case]:
     c = spec.cases
-    out = [_edge_case(c, v, f"edge case {i + 1}") for i, v in enumerate(c.get("edge", []))]
+    out = [_edge_case(c, v, f"edge case {i + 1}") for i, v in enumerate(c.get("edge", []))] if edges else []
     for i in range(n_random):
         rng = np.random.default_rng(_seed(key, spec.item, str(i)))
-        out.append(_random_case(c, rng, f"random case {i + 1}"))
+        out.append(_random_case(c, rng, f"{label} {i + 1}"))
     order = spec.args or tuple(c["args"])
     for case in out:  # arguments in call order
         case.args = {name: case.args[name] for name in order}
@@ -164,18 +167,18 @@ def _cases(spec: ItemSpec, key: str, n_random: int) -> list[Case]:
 
 
 def hidden_cases(spec: ItemSpec, secret: str) -> list[Case]:
-    """The graded cases: every edge case, then ``random`` cases drawn from the secret."""
-    return _cases(spec, "hidden\x00" + secret, int(spec.cases.get("random", 5)))
+    """The scored cases: ``random`` cases drawn from the secret (edge cases are public)."""
+    return _cases(spec, "hidden\x00" + secret, int(spec.cases.get("random", 5)), False, "hidden case")
 
 
 def public_cases(spec: ItemSpec) -> list[Case]:
     """The cases ``check()`` runs: every edge case, then ``public`` cases from the public seed."""
-    return _cases(spec, "public", int(spec.cases.get("public", 2)))
+    return _cases(spec, "public", int(spec.cases.get("public", 2)), True, "random case")
 
 
 def n_hidden(spec: ItemSpec) -> int:
     """How many hidden cases an item has (its score is ``points * passed / n_hidden``)."""
-    return len(spec.cases.get("edge", [])) + int(spec.cases.get("random", 5))
+    return int(spec.cases.get("random", 5))
 
 
 def _validate_arg(item: str, name: str, a: Any, dims: dict[str, Any], data_kind: str | None) -> None:
@@ -217,7 +220,8 @@ def validate_cases(spec: ItemSpec) -> None:
         if not isinstance(c.get(key, 0), int) or c.get(key, 0) < 0:
             raise SpecError(f"graded item {item!r}: {key!r} must be a non-negative int; got {c[key]!r}")
     if n_hidden(spec) < 1:
-        raise SpecError(f"graded item {item!r}: declares no hidden cases (no 'edge' and random=0)")
+        raise SpecError(f"graded item {item!r}: declares no hidden cases ('random' must be at least 1; "
+                        "edge cases are public and not scored)")
     try:  # one draw surfaces bad parameters (e.g. low > high) at authoring time
         public_cases(spec)
     except (KeyError, ValueError, TypeError) as exc:

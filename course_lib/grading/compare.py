@@ -2,7 +2,9 @@
 
 Outputs arrive as ``.npz`` files written inside the sandbox. :func:`load_output`
 reads one without following symlinks, refuses pickles and keeps only plain
-numeric arrays. A checker then scores the case as a fraction in ``[0, 1]``.
+numeric arrays. A checker then scores the case as a fraction in ``[0, 1]``, with
+a detailed message (values included) for public cases and a value-free one for
+hidden cases (:func:`score_hidden`).
 
 Checkers form an explicit registry, :data:`CHECKERS`; an item picks one with
 ``"compare": {"checker": NAME, ...options}`` (the default is ``"allclose"``):
@@ -35,7 +37,7 @@ from numpy.typing import NDArray
 
 from .cases import Case
 
-__all__ = ["Output", "OutputError", "load_output", "score_case", "CHECKERS", "abbreviate"]
+__all__ = ["Output", "OutputError", "load_output", "score_case", "score_hidden", "CHECKERS", "abbreviate"]
 
 _MAX_BYTES = 64 * 2**20
 
@@ -111,17 +113,24 @@ def _structure(got: Output, expected: Output) -> str:
     return ""
 
 
-def _allclose(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -> tuple[float, str]:
+# Each checker returns (fraction, detail, reason): ``detail`` may show values and is for
+# public cases only; ``reason`` names what went wrong without any value, input or expected
+# output (only the solution's shapes), and is all a hidden case ever shows.
+Verdict = tuple[float, str, str]
+
+
+def _allclose(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -> Verdict:
     problem = _structure(got, expected)
     if problem:
-        return 0.0, problem
+        return 0.0, problem, problem
     rtol, atol = float(opts.get("rtol", 1e-6)), float(opts.get("atol", 1e-9))
     for k, (g, e) in enumerate(zip(got.arrays, expected.arrays, strict=True)):
         where = f"output {k + 1}: " if expected.is_tuple else ""
         if g.shape != e.shape:
-            return 0.0, f"{where}expected shape {e.shape}, got shape {g.shape}"
+            return (0.0, f"{where}expected shape {e.shape}, got shape {g.shape}",
+                    f"{where}wrong shape (expected {e.shape})")
         if opts.get("dtype") and g.dtype != e.dtype:
-            return 0.0, f"{where}expected dtype {e.dtype}, got {g.dtype}"
+            return 0.0, f"{where}expected dtype {e.dtype}, got {g.dtype}", f"{where}wrong dtype"
         with np.errstate(all="ignore"):
             g64, e64 = g.astype(np.float64), e.astype(np.float64)
             close = np.isclose(g64, e64, rtol=rtol, atol=atol, equal_nan=True)
@@ -130,21 +139,22 @@ def _allclose(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -
             idx = tuple(int(i) for i in bad)
             return 0.0, (f"{where}values differ at index {idx}: expected {float(e64[idx])!r}, "
                          f"got {float(g64[idx])!r} "
-                         f"(rtol={rtol:g}, atol={atol:g})")
-    return 1.0, ""
+                         f"(rtol={rtol:g}, atol={atol:g})"), f"{where}values differ"
+    return 1.0, "", ""
 
 
-def _accuracy_at_least(got: Output, expected: Output, case: Case, opts: dict[str, Any]
-                       ) -> tuple[float, str]:
+def _accuracy_at_least(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -> Verdict:
     labels = case.data[opts["labels"]]
     pred = got.arrays[0]
     if got.is_tuple or pred.shape != labels.shape:
-        return 0.0, f"expected predicted labels of shape {labels.shape}, got shape {pred.shape}"
+        return (0.0, f"expected predicted labels of shape {labels.shape}, got shape {pred.shape}",
+                f"wrong shape (expected predicted labels of shape {labels.shape})")
     acc = float(np.mean(pred == labels))
     threshold = float(opts["threshold"])
     if acc >= threshold:
-        return 1.0, ""
-    return 0.0, f"accuracy {acc:.3f} is below the required {threshold:.3f}"
+        return 1.0, "", ""
+    return (0.0, f"accuracy {acc:.3f} is below the required {threshold:.3f}",
+            f"accuracy below the required {threshold:.3f}")
 
 
 def _scalar(out: Output) -> float | None:
@@ -152,33 +162,36 @@ def _scalar(out: Output) -> float | None:
     return float(a.reshape(())) if a.size == 1 and not out.is_tuple else None
 
 
-def _within_factor(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -> tuple[float, str]:
+def _within_factor(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -> Verdict:
     g, e = _scalar(got), _scalar(expected)
     factor = float(opts.get("factor", 2.0))
     if g is None or e is None:
-        return 0.0, "expected a single number"
+        return 0.0, "expected a single number", "expected a single number"
     if not (np.isfinite(g) and g > 0):
-        return 0.0, f"expected a positive finite number, got {g!r}"
+        return 0.0, f"expected a positive finite number, got {g!r}", "expected a positive finite number"
     ratio = max(g / e, e / g)
     if ratio <= factor:
-        return 1.0, ""
-    return 0.0, f"{g:.4g} is a factor {ratio:.3g} away from a good value (allowed: {factor:g})"
+        return 1.0, "", ""
+    return (0.0, f"{g:.4g} is a factor {ratio:.3g} away from a good value (allowed: {factor:g})",
+            f"more than a factor {factor:g} away from a good value")
 
 
-def _val_mse(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -> tuple[float, str]:
+def _val_mse(got: Output, expected: Output, case: Case, opts: dict[str, Any]) -> Verdict:
     X, y = case.data[opts["X"]], case.data[opts["y"]]
     w, w_sol = got.arrays[0], expected.arrays[0]
     if got.is_tuple or w.shape != w_sol.shape:
-        return 0.0, f"expected weights of shape {w_sol.shape}, got shape {w.shape}"
+        return (0.0, f"expected weights of shape {w_sol.shape}, got shape {w.shape}",
+                f"wrong shape (expected weights of shape {w_sol.shape})")
     with np.errstate(all="ignore"):
         mse, mse_sol = float(np.mean((X @ w - y) ** 2)), float(np.mean((X @ w_sol - y) ** 2))
     limit = mse_sol * (1.0 + float(opts.get("tolerance", 0.05)))
     if np.isfinite(mse) and mse <= limit:
-        return 1.0, ""
-    return 0.0, f"validation MSE {mse:.4g} is above the allowed {limit:.4g}"
+        return 1.0, "", ""
+    return (0.0, f"validation MSE {mse:.4g} is above the allowed {limit:.4g}",
+            "validation MSE above the allowed level")
 
 
-Checker = Callable[[Output, Output, Case, dict[str, Any]], tuple[float, str]]
+Checker = Callable[[Output, Output, Case, dict[str, Any]], Verdict]
 
 # The only checkers an item can name: an explicit registry, never a getattr lookup.
 CHECKERS: dict[str, Checker] = {
@@ -189,11 +202,22 @@ CHECKERS: dict[str, Checker] = {
 }
 
 
-def score_case(compare: dict[str, Any], got: Output, expected: Output, case: Case) -> tuple[float, str]:
-    """Score one case in ``[0, 1]`` with the item's checker; returns ``(fraction, message)``."""
+def _verdict(compare: dict[str, Any], got: Output, expected: Output, case: Case) -> Verdict:
     name = compare.get("checker", "allclose")
     if name not in CHECKERS:
         raise ValueError(f"unknown checker {name!r}; known: {sorted(CHECKERS)}")
     options = {k: v for k, v in compare.items() if k != "checker"}
-    fraction, message = CHECKERS[name](got, expected, case, options)
-    return min(1.0, max(0.0, float(fraction))), message
+    fraction, detail, reason = CHECKERS[name](got, expected, case, options)
+    return min(1.0, max(0.0, float(fraction))), detail, reason
+
+
+def score_case(compare: dict[str, Any], got: Output, expected: Output, case: Case) -> tuple[float, str]:
+    """Score a public case in ``[0, 1]``; returns ``(fraction, message)``, values included."""
+    fraction, detail, _ = _verdict(compare, got, expected, case)
+    return fraction, detail
+
+
+def score_hidden(compare: dict[str, Any], got: Output, expected: Output, case: Case) -> tuple[float, str]:
+    """Score a hidden case; the message never shows a value, an input or an expected output."""
+    fraction, _, reason = _verdict(compare, got, expected, case)
+    return fraction, reason

@@ -13,8 +13,14 @@ Two independent checks:
   definition of the graded name and at every top-level function it calls, for any
   reference to a forbidden name;
 * **at run time** (``_kernel.run_item``): a profile hook counts calls to the
-  forbidden functions' code objects during the graded calls, whatever name reached
-  them.
+  forbidden functions' code (by bytecode, so a copied code object counts too) and
+  to forbidden C functions during the graded calls, whatever name reached them.
+
+The forbid list is first widened by :func:`expand_forbid` with the private helpers
+(``_name``) the forbidden course_lib code calls, so calling ``_sigmoid`` instead of
+``sigmoid`` is delegation too. Cells are parsed as IPython runs them (its own input
+transformer turns magics, ``!`` lines and ``name?`` help into Python), so no line
+is skipped that the kernel would execute.
 
 Other course_lib functions stay allowed: exercises that build on earlier material
 may import it.
@@ -23,30 +29,56 @@ may import it.
 from __future__ import annotations
 
 import ast
+import functools
+import importlib
+import inspect
 import re
+from typing import Any
 
-__all__ = ["find_delegation", "delegation_message", "parse_cell"]
+__all__ = ["find_delegation", "delegation_message", "parse_cell", "expand_forbid"]
 
-_MAGIC = re.compile(r"^(\s*)([%!].*|.*\?)$")
+# Without IPython: only whole-line magics, shell escapes and ``name?`` help lines.
+_MAGIC = re.compile(r"^(\s*)([%!].*|\?{0,2}[\w.]+\?{0,2})$")
+
+
+@functools.cache
+def _transformer() -> Any:
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return None
+    return TransformerManager()
+
+
+def _python(source: str) -> str:
+    tm = _transformer()
+    if tm is not None:
+        try:
+            return tm.transform_cell(source)
+        except Exception:  # noqa: BLE001 - IPython could not transform it: neither can the kernel
+            return source
+    lines = source.splitlines()
+    return "\n".join(_MAGIC.sub(r"\1pass", line) if line.strip().endswith("?") or line.lstrip()[:1] in "%!"
+                     else line for line in lines)
 
 
 def parse_cell(source: str) -> ast.Module | None:
-    """Parse a cell, turning IPython magics and shell lines into ``pass``; None on syntax error."""
-    lines = [_MAGIC.sub(r"\1pass", line) for line in source.splitlines()]
+    """Parse a cell the way IPython runs it (magics become calls); None if it does not parse."""
     try:
-        return ast.parse("\n".join(lines))
-    except (SyntaxError, ValueError):
+        return ast.parse(_python(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
 def _resolve(node: ast.AST, aliases: dict[str, str]) -> str | None:
-    """The dotted course_lib name an expression refers to, if any."""
-    if isinstance(node, ast.Name):
-        return aliases.get(node.id)
-    if isinstance(node, ast.Attribute):
-        base = _resolve(node.value, aliases)
-        return f"{base}.{node.attr}" if base else None
-    return None
+    """The dotted course_lib name an expression refers to, if any (iterative: any depth)."""
+    attrs = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(attrs)])
 
 
 def _bind_imports(stmt: ast.stmt, aliases: dict[str, str], forbid: tuple[str, ...]) -> None:
@@ -103,25 +135,29 @@ def _is_forbidden(name: str | None, forbid: tuple[str, ...]) -> str | None:
     return None
 
 
-def _scan(node: ast.AST, aliases: dict[str, str], defs: dict[str, ast.AST], forbid: tuple[str, ...],
+def _scan(start: ast.AST, aliases: dict[str, str], defs: dict[str, ast.AST], forbid: tuple[str, ...],
           seen: set[str]) -> str | None:
-    """First forbidden name referenced by ``node`` or by the top-level functions it calls."""
-    local = dict(aliases)
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Import | ast.ImportFrom):
-            _bind_imports(sub, local, forbid)
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name | ast.Attribute):
-            hit = _is_forbidden(_resolve(sub, local), forbid)
-            if hit:
-                return hit
-        if isinstance(sub, ast.Name) and sub.id in defs and sub.id not in seen:
-            target = defs[sub.id]
-            if isinstance(target, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                seen.add(sub.id)
-                hit = _scan(target, aliases, defs, forbid, seen)
+    """First forbidden name referenced by ``start`` or by the top-level functions it calls.
+
+    A work list, not recursion: a chain of thousands of helpers is followed to its end.
+    """
+    work = [start]
+    while work:
+        node = work.pop()
+        local = dict(aliases)
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Import | ast.ImportFrom):
+                _bind_imports(sub, local, forbid)
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name | ast.Attribute):
+                hit = _is_forbidden(_resolve(sub, local), forbid)
                 if hit:
                     return hit
+            if isinstance(sub, ast.Name) and sub.id in defs and sub.id not in seen:
+                target = defs[sub.id]
+                if isinstance(target, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                    seen.add(sub.id)
+                    work.append(target)
     return None
 
 
@@ -144,7 +180,67 @@ def find_delegation(sources: list[str], function: str, forbid: tuple[str, ...] |
     return _scan(defs[function], aliases, defs, forbid, {function})
 
 
+def _lookup(dotted: str) -> Any:
+    module_name, _, attr = dotted.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError):
+        return None
+
+
+def _functions_of(obj: Any) -> list[Any]:
+    """The plain functions behind a function or a class's methods (properties included)."""
+    members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
+    found = []
+    for m in members:
+        if isinstance(m, staticmethod | classmethod):
+            m = m.__func__
+        if isinstance(m, property):
+            found += [f for f in (m.fget, m.fset) if f is not None]
+        elif inspect.isfunction(m):
+            found.append(m)
+    return found
+
+
+def _code_names(code: Any) -> set[str]:
+    names, work = set(), [code]
+    while work:
+        c = work.pop()
+        names.update(c.co_names)
+        work += [k for k in c.co_consts if inspect.iscode(k)]
+    return names
+
+
+def expand_forbid(forbid: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``forbid`` plus every private course_lib helper (``_name``) the forbidden course_lib code calls.
+
+    Computed here, in the grader's process, from the trusted package: a learner who calls
+    ``course_lib.activations._sigmoid`` instead of ``sigmoid`` runs the same forbidden code.
+    """
+    out, seen = list(forbid), set(forbid)
+    work = [f for dotted in forbid if dotted.startswith("course_lib.")
+            for f in _functions_of(_lookup(dotted))]
+    done: set[int] = set()
+    while work:
+        fn = work.pop()
+        if id(fn) in done:
+            continue
+        done.add(id(fn))
+        for name in sorted(_code_names(fn.__code__)):
+            target = fn.__globals__.get(name)
+            module = getattr(target, "__module__", "") or ""
+            if name.startswith("_") and inspect.isfunction(target) and module.startswith("course_lib"):
+                dotted = f"{module}.{target.__name__}"
+                if dotted not in seen:
+                    seen.add(dotted)
+                    out.append(dotted)
+                work.append(target)
+    return tuple(out)
+
+
 def delegation_message(function: str, forbidden: str) -> str:
     """What the learner reads when an item earns nothing for delegating."""
+    if not re.match(r"^[\w.]+$", forbidden):  # not a dotted name: the watch itself was tampered with
+        return f"no credit: while `{function}` ran, {forbidden}"
     return (f"no credit: `{function}` uses course_lib's own `{forbidden}`, which is what this exercise "
             f"asks you to write yourself (other course_lib functions remain allowed)")

@@ -4,11 +4,16 @@ Usage (the grader does this; you never need to)::
 
     python -m course_lib.grading.driver WORK
 
-``WORK/job.json`` names the notebook and the items. The driver starts a fresh
+``WORK/job.json`` holds the code cells (as the grader parsed them: the driver
+never reads the notebook itself) and the items. The driver starts a fresh
 IPython kernel (over the sandbox's own loopback), executes the code cells one by
 one with a per-cell timeout (interrupt, then carry on), restarts the kernel and
 replays the cells that had run if a cell kills it, then calls each graded function
 on its inputs from ``WORK/in/`` (see ``_kernel.run_item``).
+
+The inputs are read into the driver's memory and removed from ``WORK/in/`` before
+the kernel starts: the cells never see them. Each item's file is put back just for
+that item's calls and removed as soon as they return, before any replay.
 
 Before the graded calls, every other process in the sandbox is killed and ``out/``
 is emptied, so nothing the cells started or wrote can stand in for a call's
@@ -53,9 +58,11 @@ class Kernel:
     def __init__(self, work: str) -> None:
         self.work = work
         self.printed = 0
+        self.counting = True  # only the cells' own output is reported, not the graded calls'
         self.restarts = 0
         self.km: Any = None
         self.kc: Any = None
+        self.traceback = ""  # the last error's traceback, as IPython formatted it
 
     def start(self) -> None:
         from jupyter_client import KernelManager
@@ -90,6 +97,8 @@ class Kernel:
         return self.km is not None and self.km.is_alive()
 
     def _count(self, msg: dict[str, Any]) -> None:
+        if not self.counting:
+            return
         content = msg["content"]
         if msg["msg_type"] == "stream":
             self.printed += len(content.get("text", ""))
@@ -99,6 +108,7 @@ class Kernel:
     def _wait_idle(self, msg_id: str, deadline: float) -> tuple[str, str]:
         """Drain iopub until ``msg_id`` is idle: ('ok'|'error'|'timeout'|'died', error text)."""
         error = ""
+        self.traceback = ""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -114,6 +124,8 @@ class Kernel:
             kind = msg["msg_type"]
             if kind == "error":
                 error = f"{msg['content'].get('ename', '')}: {msg['content'].get('evalue', '')}"[:2000]
+                tb = msg["content"].get("traceback") or []
+                self.traceback = "\n".join(str(line) for line in tb)[-4000:]
             elif kind == "status" and msg["content"].get("execution_state") == "idle":
                 return ("error" if error else "ok"), error
             else:
@@ -159,6 +171,7 @@ def _run_cells(kernel: Kernel, sources: list[str], job: dict[str, Any], deadline
             cells.append({"cell": idx, "status": "skipped", "error": "out of time for this submission"})
             continue
         status, error = kernel.execute(src, min(job["cell_timeout"], left))
+        tb = kernel.traceback if status == "error" else ""
         if status == "died":
             kernel.restart()
             _replay(kernel, survivors, job["cell_timeout"], deadline)
@@ -166,21 +179,19 @@ def _run_cells(kernel: Kernel, sources: list[str], job: dict[str, Any], deadline
             _replay(kernel, survivors, job["cell_timeout"], deadline)
         if status in ("ok", "error"):
             survivors.append(src)
-        cells.append({"cell": idx, "status": status.split("-")[0], "error": error})
+        cells.append({"cell": idx, "status": status.split("-")[0], "error": error, "traceback": tb})
     return cells, survivors
 
 
 _MAX_OUTPUT = 64 * 2**20
 
 
-def _snapshot(item: str) -> dict[str, bytes]:
-    """The item's output files as bytes, taken as soon as its calls return (regular files only)."""
+def _snapshot(item: str, names: set[str]) -> dict[str, bytes]:
+    """The item's named output files as bytes, taken as soon as its calls return (regular files only)."""
     folder, files = os.path.join("out", item), {}
-    try:
-        names = os.listdir(folder) if not os.path.islink(folder) else []
-    except OSError:
-        names = []
-    for name in names:
+    if os.path.islink(folder):
+        return files
+    for name in sorted(names):
         path = os.path.join(folder, name)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -195,6 +206,7 @@ def _snapshot(item: str) -> dict[str, bytes]:
 def _restore(snapshots: dict[str, dict[str, bytes]]) -> None:
     """Rewrite out/ from the snapshots: later writes (replayed cells, stray threads) are discarded."""
     shutil.rmtree("out", ignore_errors=True)
+    os.makedirs("out")
     for item, files in snapshots.items():
         os.makedirs(os.path.join("out", item), exist_ok=True)
         for name, data in files.items():
@@ -202,26 +214,85 @@ def _restore(snapshots: dict[str, dict[str, bytes]]) -> None:
                 fh.write(data)
 
 
+def _take_inputs() -> dict[str, bytes]:
+    """Read every ``in/<item>.npz`` into memory and remove the folder (the cells never see it)."""
+    inputs = {}
+    for name in sorted(os.listdir("in")):
+        with open(os.path.join("in", name), "rb") as fh:
+            inputs[name] = fh.read()
+    shutil.rmtree("in")
+    return inputs
+
+
+def _put_input(name: str, data: bytes | None) -> None:
+    os.makedirs("in", exist_ok=True)
+    if data is not None:
+        with open(os.path.join("in", name), "wb") as fh:
+            fh.write(data)
+
+
+_HARNESS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_kernel.py")
+with open(_HARNESS_PATH, encoding="utf-8") as _fh:
+    _HARNESS = _fh.read()  # read before any learner code runs
+
+
+def _harness_call(call: dict[str, Any]) -> str:
+    """Code that runs the harness in the kernel from a fresh copy of its source.
+
+    The harness is compiled anew for every call from the text the driver read at start,
+    so a cell that patched ``course_lib.grading._kernel`` (or put its own module in
+    ``sys.modules``) changes nothing here.
+    """
+    return (f"__cg = {{'__name__': '__course_grading__', '__file__': {_HARNESS_PATH!r}}}\n"
+            f"exec(compile({_HARNESS!r}, {_HARNESS_PATH!r}, 'exec'), __cg)\n"
+            f"__cg['run_item'](globals(), {call!r})\n"
+            "del __cg\n")
+
+
+def _phases(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item's public cases first, then every item's hidden cases.
+
+    Nothing a graded function shows (a public case's output or error) can then carry
+    what it saw of a hidden input: no hidden input has reached the kernel yet.
+    """
+    calls = []
+    for phase in ("public", "hidden"):
+        for item in job["items"]:
+            n_public = int(item.get("n_public", 0))
+            first, count = (0, n_public) if phase == "public" else (n_public, item["n_cases"] - n_public)
+            if count > 0:
+                calls.append({**item, "first": first, "count": count, "inputs": f"{item['item']}.{phase}.npz",
+                              "calls": f"calls-{phase}.json"})
+    return calls
+
+
 def _call_items(kernel: Kernel, survivors: list[str], job: dict[str, Any], deadline: float,
-                snapshots: dict[str, dict[str, bytes]]) -> dict[str, Any]:
-    items = {}
-    for item in job["items"]:
+                snapshots: dict[str, dict[str, bytes]], inputs: dict[str, bytes]) -> dict[str, Any]:
+    items: dict[str, Any] = {}
+    for call in _phases(job):
+        name = call["item"]
         left = deadline - time.monotonic()
         if left <= 1:
-            items[item["item"]] = {"status": "skipped", "error": "out of time for this submission"}
+            items.setdefault(name, {"status": "skipped", "error": "out of time for this submission"})
             continue
-        code = ("import course_lib.grading._kernel as __course_grading\n"
-                f"__course_grading.run_item(globals(), {item!r})\n")
-        budget = item["call_timeout"] * item["n_cases"] + 5.0
+        code = _harness_call(call)
+        budget = call["call_timeout"] * call["count"] + 5.0
+        _put_input(call["inputs"], inputs.get(call["inputs"]))
         status, error = kernel.execute(code, min(budget, left))
+        # Snapshot first, remove the inputs, and only then replay: replayed cells can neither
+        # rewrite this call's outputs nor read its inputs.
+        wanted = {f"{i}.{ext}" for i in range(call["first"], call["first"] + call["count"])
+                  for ext in ("npz", "err")} | {call["calls"]}
+        snapshots.setdefault(name, {}).update(_snapshot(name, wanted))
+        shutil.rmtree("in", ignore_errors=True)
         if status == "died":
             error = "the kernel died while the graded function ran"
             kernel.restart()
             _replay(kernel, survivors, job["cell_timeout"], deadline)
         elif status == "timeout-restarted":
             _replay(kernel, survivors, job["cell_timeout"], deadline)
-        items[item["item"]] = {"status": status.split("-")[0], "error": error}
-        snapshots[item["item"]] = _snapshot(item["item"])
+        if name not in items or items[name]["status"] == "ok":
+            items[name] = {"status": status.split("-")[0], "error": error}
         if job.get("sandboxed") and kernel.restarts:  # replayed cells may have started daemons again
             kill_strays(spare=kernel.pid())
     return items
@@ -254,18 +325,6 @@ def kill_strays(spare: int | None = None) -> None:
         time.sleep(0.05)
 
 
-def _read_sources(path: str) -> list[str]:
-    """Code cells of a v4 notebook, read as plain JSON (nbformat takes seconds to import)."""
-    with open(path, encoding="utf-8") as fh:
-        nb = json.load(fh)
-    sources = []
-    for cell in nb["cells"]:
-        if cell.get("cell_type") == "code":
-            src = cell.get("source", "")
-            sources.append("".join(src) if isinstance(src, list) else str(src))
-    return sources
-
-
 def main(work: str) -> int:
     os.chdir(work)
     with open("job.json", encoding="utf-8") as fh:
@@ -276,13 +335,14 @@ def main(work: str) -> int:
     kernel = Kernel(work)
     snapshots: dict[str, dict[str, bytes]] = {}
     try:
-        sources = _read_sources(job["notebook"])
+        inputs = _take_inputs()
         kernel.start()
-        status["cells"], survivors = _run_cells(kernel, sources, job, deadline)
+        status["cells"], survivors = _run_cells(kernel, [str(c) for c in job["cells"]], job, deadline)
+        kernel.counting = False
         if job.get("sandboxed"):  # whatever the cells started cannot touch the graded calls' outputs
             kill_strays(spare=kernel.pid())
         shutil.rmtree("out", ignore_errors=True)  # nor can files the cells wrote there
-        status["items"] = _call_items(kernel, survivors, job, deadline, snapshots)
+        status["items"] = _call_items(kernel, survivors, job, deadline, snapshots, inputs)
     except Exception as exc:  # noqa: BLE001 - reported, and the grader still scores what exists
         status["driver_error"] = f"{type(exc).__name__}: {exc}"[:2000]
     finally:

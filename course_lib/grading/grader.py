@@ -9,63 +9,43 @@ outputs come back, and they are compared here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import importlib
 import itertools
+import json
 import os
 import shutil
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .cases import Case, hidden_cases
+from .cases import hidden_cases, n_hidden, public_cases
 from .compare import Output, load_output, score_case
-from .delegation import delegation_message, find_delegation
+from .delegation import expand_forbid, find_delegation
 from .runner import RunOptions, RunResult, run_notebook
 from .sandbox import NOT_SANDBOXED_WARNING
-from .spec import NOTEBOOK_KEY, ItemSpec, read_items, read_notebook
+from .scoring import ItemResult, SubmissionResult, score_item
+from .spec import NOTEBOOK_KEY, NotebookError, parse_submission, read_items, read_sources
 
-__all__ = ["ItemResult", "SubmissionResult", "GradingError", "Grader", "default_cache_dir", "code_version",
-           "expected_cache_key"]
+__all__ = ["ItemResult", "SubmissionResult", "GradingError", "Interrupted", "Grader", "default_cache_dir",
+           "code_version", "expected_cache_key", "file_hash", "kill_children", "check_dependencies"]
 
 
 class GradingError(RuntimeError):
     """The solutions themselves cannot be graded (e.g. a solution fails its own case)."""
 
 
-@dataclass
-class ItemResult:
-    """One row of the grades: a submission's score on one item, and why."""
-
-    submission: str
-    item: str
-    score: float
-    max_score: float
-    passed: int
-    total: int
-    status: str
-    message: str
-
-
-@dataclass
-class SubmissionResult:
-    """All items of one submission, plus notes about the run as a whole."""
-
-    submission: Path
-    items: list[ItemResult]
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        return round(sum(r.score for r in self.items), 4)
-
-    @property
-    def max_score(self) -> float:
-        return round(sum(r.max_score for r in self.items), 4)
+class Interrupted(Exception):
+    """Grading was stopped (ctrl-C): the submission being graded has no result."""
 
 
 def default_cache_dir() -> Path:
@@ -91,18 +71,16 @@ def expected_cache_key(solutions: Path, secret: str) -> str:
 
 def _notes(run: RunResult) -> list[str]:
     notes = []
-    st = run.status
-    for cell in st.get("cells", [])[:50]:
-        if isinstance(cell, dict) and cell.get("status") not in ("ok", None):
-            notes.append(f"code cell {cell.get('cell', '?')}: {cell.get('status')}: {cell.get('error', '')}"
-                         .strip()[:300])
-    printed = st.get("printed_bytes", 0)
-    if isinstance(printed, int) and printed > 1_000_000:
-        notes.append(f"the notebook printed {printed / 1e6:.1f} MB (discarded)")
-    if st.get("kernel_restarts"):
+    st = run.status  # validated by the runner: every field has its expected type
+    for cell in st["cells"][:50]:
+        if cell["status"] != "ok":
+            notes.append(f"code cell {cell['cell']}: {cell['status']}: {cell['error']}".strip()[:300])
+    if st["printed_bytes"] > 1_000_000:
+        notes.append(f"the notebook printed {st['printed_bytes'] / 1e6:.1f} MB (discarded)")
+    if st["kernel_restarts"]:
         notes.append(f"the kernel died and was restarted {st['kernel_restarts']} time(s)")
-    if st.get("driver_error"):
-        notes.append(f"grading driver: {str(st['driver_error'])[:300]}")
+    if st["driver_error"]:
+        notes.append(f"grading driver: {st['driver_error'][:300]}")
     if run.timed_out:
         notes.append("the whole submission ran out of time and was killed")
     if not run.sandboxed:
@@ -110,37 +88,10 @@ def _notes(run: RunResult) -> list[str]:
     return notes
 
 
-def _score_item(spec: ItemSpec, cases: list[Case], expected: list[Output], run: RunResult,
-                delegated: str | None, name: str) -> ItemResult:
-    n = len(cases)
-    if delegated:
-        return ItemResult(name, spec.item, 0.0, spec.points, 0, n, "delegated",
-                          delegation_message(spec.function, delegated))
-    fractions, first_problem = [], ""
-    for i, (case, exp) in enumerate(zip(cases, expected, strict=True)):
-        got = run.cases[spec.item][i]
-        if got.output is None:
-            frac, msg = 0.0, got.error
-        else:
-            frac, msg = score_case(spec.compare, got.output, exp, case)
-        fractions.append(frac)
-        if frac < 1.0 and not first_problem:
-            first_problem = f"{case.label}: {msg}"
-    passed = sum(1 for f in fractions if f >= 1.0)
-    score = round(spec.points * sum(fractions) / n, 4)
-    status = "ok" if passed == n else ("partial" if score > 0 else "failed")
-    message = f"{passed}/{n} hidden cases passed"
-    if first_problem:
-        message += f"; first failure, {first_problem}"
-    return ItemResult(name, spec.item, score, spec.points, passed, n, status, message[:1000])
-
-
-def _match_solution(submission: Path, solutions: list[Path]) -> Path | None:
+def _match_solution(metadata: dict[str, Any], submission: Path, solutions: list[Path]) -> Path | None:
     """Which solutions notebook a submission belongs to (metadata first, then file name)."""
-    try:
-        source = read_notebook(submission).metadata.get(NOTEBOOK_KEY, {}).get("source")
-    except Exception:  # noqa: BLE001 - unreadable notebooks are matched by name, then fail to run
-        source = None
+    meta = metadata.get(NOTEBOOK_KEY)
+    source = meta.get("source") if isinstance(meta, dict) else None
     by_stem = {p.stem: p for p in solutions}
     if isinstance(source, str) and source in by_stem:
         return by_stem[source]
@@ -150,6 +101,15 @@ def _match_solution(submission: Path, solutions: list[Path]) -> Path | None:
     if len(contained) == 1:
         return contained[0]
     return solutions[0] if len(solutions) == 1 else None
+
+
+def file_hash(path: Path) -> str:
+    """The first 16 hex digits of the file's SHA-256 ('' if it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
+    except OSError:
+        return ""
 
 
 class Grader:
@@ -164,18 +124,26 @@ class Grader:
     """
 
     def __init__(self, solutions: Path, secret: str, options: RunOptions, cache_dir: Path) -> None:
+        if not solutions.exists():
+            raise GradingError(f"no solutions at {solutions} (pass --solutions NOTEBOOK_OR_FOLDER)")
         self.solutions = sorted(solutions.glob("*.ipynb")) if solutions.is_dir() else [solutions]
         if not self.solutions:
-            raise GradingError(f"no solutions notebooks found at {solutions}")
+            raise GradingError(f"no solutions notebooks (*.ipynb) in {solutions}")
         self.secret, self.options, self.cache_dir = secret, options, cache_dir
-        self.items = {p: read_items(p) for p in self.solutions}
-        self.cases = {p: {s.item: hidden_cases(s, secret) for s in self.items[p]} for p in self.solutions}
+        # Each item's forbid list widened with the private helpers the forbidden code calls.
+        self.items = {p: [dataclasses.replace(s, forbid=expand_forbid(s.forbid)) for s in read_items(p)]
+                      for p in self.solutions}
+        self.n_public = {p: {s.item: len(public_cases(s)) for s in self.items[p]} for p in self.solutions}
+        # Per item: its public cases, then its hidden ones (the runner runs them in that order).
+        self.cases = {p: {s.item: public_cases(s) + hidden_cases(s, secret) for s in self.items[p]}
+                      for p in self.solutions}
         solution_dirs = {p.resolve().parent for p in self.solutions}
         self.options.hide_dirs = [*options.hide_dirs, cache_dir, *solution_dirs]
         self.options.hide_files = [*options.hide_files, *self.solutions]
         self._expected: dict[Path, dict[str, list[Output]]] = {}
         self.tmp_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
         self._counter = itertools.count(1)
+        self.stopping = threading.Event()
         if not self.options.use_bwrap():
             print(NOT_SANDBOXED_WARNING, file=sys.stderr)
 
@@ -188,8 +156,25 @@ class Grader:
     def _cache_key(self, path: Path) -> str:
         return expected_cache_key(path, self.secret)
 
+
+    def preflight(self) -> None:
+        """Check that a sandboxed kernel starts here; raise :class:`GradingError` with the real cause."""
+        check_dependencies()
+        scratch = self._scratch()
+        probe = scratch.with_name(scratch.name + "-probe.ipynb")
+        probe.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+                         encoding="utf-8")
+        run = run_notebook(probe, [], {}, self.options, scratch, private_root=self.tmp_root,
+                           sources=["import numpy, course_lib"])
+        cells = run.status["cells"]
+        problem = run.status["driver_error"] or (cells[0]["error"] if cells and cells[0]["status"] != "ok"
+                                                 else "" if cells else "the kernel did not run any cell")
+        if problem:
+            raise GradingError(f"cannot start a {'sandboxed ' if run.sandboxed else ''}kernel to grade in: "
+                               f"{problem}")
+
     def expected(self, path: Path) -> dict[str, list[Output]]:
-        """The solution's outputs on the hidden cases (computed once, then cached)."""
+        """The solution's outputs on the public and hidden cases (computed once, then cached)."""
         if path in self._expected:
             return self._expected[path]
         cache = self.cache_dir / self._cache_key(path)
@@ -201,9 +186,8 @@ class Grader:
         return result
 
     def _compute_expected(self, path: Path, cache: Path) -> None:
-        run = run_notebook(path, self.items[path], self.cases[path], self.options, self._scratch(),
-                           private_root=self.tmp_root)
-        problems = [f"{item} {c}: {r.error}" for item, rs in run.cases.items()
+        run = self._run_submission(path, path, read_sources(path))
+        problems = [f"{item} {self.cases[path][item][c].label}: {r.error}" for item, rs in run.cases.items()
                     for c, r in enumerate(rs) if r.output is None]
         if problems:
             raise GradingError(f"the solutions notebook {path} fails its own cases: "
@@ -215,61 +199,149 @@ class Grader:
                 if frac < 1.0:
                     raise GradingError(f"the solution of {spec.item!r} fails its own check on "
                                        f"{case.label}: {why}")
-        partial = cache.with_name(cache.name + f".tmp{os.getpid()}")
+        partial = cache.with_name(cache.name + f".tmp{os.getpid()}-{threading.get_ident()}")
         shutil.rmtree(partial, ignore_errors=True)
-        for item, rs in run.cases.items():
-            (partial / item).mkdir(parents=True)
-            for c, r in enumerate(rs):
-                out = r.output or Output([], False)  # never empty here: failures raised above
-                np.savez(partial / item / f"{c}.npz", **{f"r{k}": a for k, a in enumerate(out.arrays)},
-                         is_tuple=np.array(out.is_tuple))
-        (partial / "complete").write_text("ok\n", encoding="utf-8")
-        cache.parent.mkdir(parents=True, exist_ok=True)
         try:
+            for item, rs in run.cases.items():
+                (partial / item).mkdir(parents=True)
+                for c, r in enumerate(rs):
+                    out = r.output or Output([], False)  # never empty here: failures raised above
+                    np.savez(partial / item / f"{c}.npz", **{f"r{k}": a for k, a in enumerate(out.arrays)},
+                             is_tuple=np.array(out.is_tuple))
+            (partial / "complete").write_text("ok\n", encoding="utf-8")
+            cache.parent.mkdir(parents=True, exist_ok=True)
             partial.rename(cache)
         except OSError:  # another grader finished first: keep theirs
+            pass
+        finally:
             shutil.rmtree(partial, ignore_errors=True)
 
+    def _error_result(self, submission: Path, sol: Path | None, reason: str, sha: str) -> SubmissionResult:
+        rows = [ItemResult(str(submission), s.item, 0.0, s.points, 0, n_hidden(s), "error", reason,
+                           hint=s.hint) for s in (self.items[sol] if sol else [])]
+        if not rows:  # nothing to score it against: one row says why
+            rows = [ItemResult(str(submission), "", 0.0, 0.0, 0, 0, "error", reason)]
+        return SubmissionResult(submission, rows, [reason], sha256=sha, error=reason)
+
     def grade_one(self, submission: Path) -> SubmissionResult:
-        """Run and score one submission; never raises for anything the submission does."""
-        name = str(submission)
-        sol = _match_solution(submission, self.solutions)
-        if sol is None:
-            why = f"cannot tell which solutions notebook {name} belongs to"
-            return SubmissionResult(submission, [], [why])
-        items, cases = self.items[sol], self.cases[sol]
+        """Run and score one submission; never raises for anything the submission (or a bug here) does.
+
+        Only :class:`Interrupted` passes through: a stopped run has no result.
+        """
+        sha = file_hash(submission)
         try:
-            sources = [c.source for c in read_notebook(submission).cells if c.get("cell_type") == "code"]
-        except Exception as exc:  # noqa: BLE001 - not a notebook: every item scores 0
-            reason = f"could not read the notebook: {type(exc).__name__}: {str(exc)[:200]}"
-            rows = [ItemResult(name, s.item, 0.0, s.points, 0, len(cases[s.item]), "error", reason)
-                    for s in items]
-            return SubmissionResult(submission, rows, [reason])
+            return self._grade_one(submission, sha)
+        except Interrupted:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a failure boundary per submission: the batch goes on
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:300]
+            return self._error_result(submission, None, f"internal grader error on this submission "
+                                      f"(please report it): {detail}", sha)
+
+    def _grade_one(self, submission: Path, sha: str) -> SubmissionResult:
+        name = str(submission)
+        try:
+            parsed = parse_submission(submission)
+        except NotebookError as exc:
+            sol = _match_solution({}, submission, self.solutions) if submission.suffix == ".ipynb" else None
+            return self._error_result(submission, sol, f"could not read the notebook: {exc}", sha)
+        sol = _match_solution(parsed["metadata"], submission, self.solutions)
+        if sol is None:
+            known = ", ".join(p.stem for p in self.solutions)
+            return self._error_result(submission, None, f"no solutions notebook matches {submission.name} "
+                                      f"(neither its metadata nor its name names one of: {known})", sha)
+        items, cases = self.items[sol], self.cases[sol]
         expected = self.expected(sol)
-        run = run_notebook(submission, items, cases, self.options, self._scratch(),
-                           private_root=self.tmp_root)
+        sources = parsed["cells"]
+        run = self._run_submission(submission, sol, sources)
         notes = _notes(run)
         rows = []
         for s in items:
             static = find_delegation(sources, s.function, s.forbid)
             runtime = next(iter(run.forbidden_calls.get(s.item, {})), None)
-            row = _score_item(s, cases[s.item], expected[s.item], run, static or runtime, name)
+            row = score_item(s, cases[s.item], expected[s.item], run.cases[s.item],
+                             self.n_public[sol][s.item], static or runtime, name)
             if row.passed < row.total and notes:
-                row.message = (row.message + " | " + "; ".join(notes))[:2000]
+                row.message = (row.message + " | " + "; ".join(notes))[:3000]
             rows.append(row)
-        return SubmissionResult(submission, rows, notes)
+        cells = [c for c in run.status["cells"] if c["status"] != "ok"]
+        return SubmissionResult(submission, rows, notes, sha256=sha, cells=cells,
+                                timed_out=run.timed_out or any(c["status"] == "timeout" for c in cells))
+
+    def _run_submission(self, submission: Path, sol: Path, sources: list[str]) -> RunResult:
+        """Run ``sources`` (parsed from ``submission``) on ``sol``'s cases; killed runs raise."""
+        if self.stopping.is_set():
+            raise Interrupted()
+        run = run_notebook(submission, self.items[sol], self.cases[sol], self.options, self._scratch(),
+                           private_root=self.tmp_root, sources=sources, n_public=self.n_public[sol])
+        if self.stopping.is_set():
+            raise Interrupted()
+        return run
+
+    def iter_grade(self, submissions: list[Path], jobs: int = 1) -> Iterator[tuple[int, SubmissionResult]]:
+        """Grade ``jobs`` at a time; yields ``(index, result)`` as each submission finishes.
+
+        If the caller stops early (ctrl-C, an exception), :meth:`stop` kills the running
+        sandboxes and the unfinished submissions are dropped.
+        """
+        for sol in self.solutions:  # expected outputs first, once, before the parallel runs
+            self.expected(sol)
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        futures = {pool.submit(self.grade_one, s): i for i, s in enumerate(submissions)}
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=futures.__getitem__):
+                    yield futures[fut], fut.result()
+        finally:
+            if not pending:
+                pool.shutdown(wait=True)
+            else:  # stopped early: no new run starts, and every running one is killed until none is left
+                self.stop()
+                pool.shutdown(wait=False, cancel_futures=True)
+                while not all(f.done() for f in futures):
+                    kill_children()
+                    time.sleep(0.1)
 
     def grade(self, submissions: list[Path], jobs: int = 1) -> list[SubmissionResult]:
         """Grade several submissions, ``jobs`` at a time; results in the input order."""
-        for sol in self.solutions:  # expected outputs first, once, before the parallel runs
-            self.expected(sol)
-        if jobs <= 1:
-            return [self.grade_one(s) for s in submissions]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(self.grade_one, submissions))
+        results: dict[int, SubmissionResult] = dict(self.iter_grade(submissions, jobs))
+        return [results[i] for i in range(len(submissions))]
+
+    def stop(self) -> None:
+        """Stop grading: no new run starts, and every running sandbox is killed now."""
+        self.stopping.set()
+        kill_children()
 
     def __enter__(self) -> Grader:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def check_dependencies() -> None:
+    """Raise :class:`GradingError` naming the first package the grader needs and cannot import."""
+    for module in ("nbformat", "jupyter_client", "ipykernel", "psutil", "tqdm"):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise GradingError(f"the grader needs the Python package {module!r} ({exc}): "
+                               "pip install 'course_lib[grading]'") from None
+
+
+def kill_children() -> None:
+    """Kill every process this one started (the sandboxes and all they run), deepest first."""
+    import psutil
+
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    for child in reversed(children):
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(children, timeout=5)

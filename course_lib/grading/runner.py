@@ -2,13 +2,16 @@
 
 The grader (outside) prepares ``WORK``::
 
-    WORK/submission.ipynb     a copy of the notebook
+    WORK/submission.ipynb     a copy of the notebook (data only: ``check()`` reads it)
     WORK/in/<item>.npz        the inputs, keys "<case>/<argument>"
-    WORK/job.json             items, argument order, timeouts
+    WORK/job.json             the code cells to run (parsed once, here), items, timeouts
 
 runs :func:`sandbox.run_driver`, and then reads ``WORK/out/<item>/<case>.npz``
 (or ``.err``) and ``WORK/out/status.json``. Every read refuses symlinks and
-oversized files; nothing is unpickled.
+oversized files; nothing is unpickled. Everything that comes back is untrusted:
+the status is rebuilt field by field with the expected types, and when the driver
+did not exit cleanly (killed, crashed, out of time) no output counts at all, since
+it never got to replace ``out/`` with its snapshots.
 """
 
 from __future__ import annotations
@@ -61,10 +64,18 @@ class RunOptions:
 
 @dataclass
 class CaseResult:
-    """A case's output, or why there is none."""
+    """A case's output, or why there is none.
+
+    ``kind`` is ``""`` (an output), ``timeout``, ``exception``, ``bad_return`` or
+    ``missing`` (no output at all); ``exc_type`` is the exception's class name and
+    ``traceback`` the learner's own traceback (both as the kernel wrote them).
+    """
 
     output: Output | None
     error: str = ""
+    kind: str = ""
+    exc_type: str = ""
+    traceback: str = ""
 
 
 @dataclass
@@ -92,26 +103,49 @@ def read_small_text(path: Path, limit: int = 1 << 20) -> str | None:
         return fh.read(limit).decode("utf-8", "replace")
 
 
-def _write_inputs(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> None:
+def _write_inputs(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]],
+                  n_public: dict[str, int]) -> None:
+    """``in/<item>.public.npz`` (cases ``0 .. n_public - 1``) and ``in/<item>.hidden.npz`` (the rest)."""
     (work / "in").mkdir(parents=True)
     for spec in items:
-        arrays = {f"{i}/{name}": a for i, case in enumerate(cases[spec.item])
-                  for name, a in case.args.items()}
-        np.savez(work / "in" / f"{spec.item}.npz", **arrays)
+        k = n_public.get(spec.item, 0)
+        for phase, indices in (("public", range(k)), ("hidden", range(k, len(cases[spec.item])))):
+            arrays = {f"{i}/{name}": a for i in indices for name, a in cases[spec.item][i].args.items()}
+            np.savez(work / "in" / f"{spec.item}.{phase}.npz", **arrays)
 
 
-def _job(items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions, sandboxed: bool
-         ) -> dict[str, Any]:
+def _job(items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions, sandboxed: bool,
+         n_public: dict[str, int]) -> dict[str, Any]:
     return {
-        "notebook": "submission.ipynb",
         "budget": options.timeout,
         "cell_timeout": options.cell_timeout,
         "sandboxed": sandboxed,
         "items": [{"item": s.item, "function": s.function, "args": list(s.args),
-                   "n_cases": len(cases[s.item]),
+                   "n_cases": len(cases[s.item]), "n_public": n_public.get(s.item, 0),
                    "forbid": list(s.forbid), "call_timeout": s.timeout or options.call_timeout}
                   for s in items],
     }
+
+
+def _str(value: Any, limit: int = 4000) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62 else 0
+
+
+def _error_record(text: str | None, fallback: str) -> CaseResult:
+    """A case's ``.err`` file (JSON written by ``_kernel``), validated field by field."""
+    try:
+        record = json.loads(text) if text else None
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        return CaseResult(None, (text or fallback).strip()[:4000], "exception" if text else "missing")
+    kind = record.get("kind") if record.get("kind") in ("timeout", "exception", "bad_return") else "exception"
+    return CaseResult(None, _str(record.get("text")).strip() or fallback, kind, _str(record.get("type"), 200),
+                      _str(record.get("traceback")))
 
 
 def _collect_item(out: Path, spec: ItemSpec, n: int, item_status: dict[str, Any]) -> list[CaseResult]:
@@ -123,57 +157,106 @@ def _collect_item(out: Path, spec: ItemSpec, n: int, item_status: dict[str, Any]
             try:
                 results.append(CaseResult(load_output(npz, out)))
             except OutputError as exc:
-                results.append(CaseResult(None, str(exc)))
+                results.append(CaseResult(None, str(exc), "bad_return"))
             continue
-        text = read_small_text(err, 8192) if os.path.lexists(err) else None
-        results.append(CaseResult(None, (text or fallback).strip()))
+        if os.path.lexists(err):
+            results.append(_error_record(read_small_text(err, 16384), fallback))
+        else:
+            results.append(CaseResult(None, fallback, "missing"))
     return results
 
 
+_CELL_STATUSES = ("ok", "error", "timeout", "died", "skipped")
+
+
+def validated_status(raw: Any) -> dict[str, Any]:
+    """The driver's status.json rebuilt with the expected types (junk is dropped, never trusted)."""
+    raw = raw if isinstance(raw, dict) else {}
+    cells = []
+    for cell in raw.get("cells", [])[:5000] if isinstance(raw.get("cells"), list) else []:
+        if isinstance(cell, dict) and cell.get("status") in _CELL_STATUSES:
+            cells.append({"cell": _int(cell.get("cell")), "status": cell["status"],
+                          "error": _str(cell.get("error"), 2000), "traceback": _str(cell.get("traceback"))})
+    items = {}
+    for name, st in (raw.get("items") or {}).items() if isinstance(raw.get("items"), dict) else []:
+        if isinstance(name, str) and isinstance(st, dict):
+            items[name] = {"status": _str(st.get("status"), 50), "error": _str(st.get("error"), 2000)}
+    return {"cells": cells, "items": items, "printed_bytes": _int(raw.get("printed_bytes")),
+            "kernel_restarts": _int(raw.get("kernel_restarts")),
+            "driver_error": _str(raw.get("driver_error"), 2000)}
+
+
 def _forbidden_calls(out: Path, item: str) -> dict[str, int]:
-    text = read_small_text(out / item / "calls.json", 65536)
-    try:
-        calls = json.loads(text)["forbidden_calls"] if text else {}
-        return {str(k): int(v) for k, v in calls.items() if int(v) > 0}
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return {}
+    found: dict[str, int] = {}
+    for phase in ("public", "hidden"):
+        text = read_small_text(out / item / f"calls-{phase}.json", 65536)
+        try:
+            calls = json.loads(text)["forbidden_calls"] if text else {}
+            found.update({str(k)[:200]: 1 for k, v in list(calls.items())[:100] if _int(v) > 0})
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
+            pass
+    return found
 
 
 def _collect(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> RunResult:
     out = work / "out"
     if os.path.islink(out) or not out.is_dir():
-        status: dict[str, Any] = {"driver_error": "no output folder"}
-        return RunResult({s.item: [CaseResult(None, "no output") for _ in cases[s.item]] for s in items},
-                         {}, status, False, False, "")
+        return _void(items, cases, "no output folder")
     try:
-        status = json.loads(read_small_text(out / "status.json") or "{}")
-        if not isinstance(status, dict):
-            status = {}
-    except ValueError:
-        status = {}
-    item_status = status.get("items", {}) if isinstance(status.get("items"), dict) else {}
-    results = {s.item: _collect_item(out, s, len(cases[s.item]), item_status.get(s.item) or {})
+        status = validated_status(json.loads(read_small_text(out / "status.json") or "{}"))
+    except (ValueError, RecursionError):
+        status = validated_status({})
+    results = {s.item: _collect_item(out, s, len(cases[s.item]), status["items"].get(s.item, {}))
                for s in items}
     calls = {s.item: _forbidden_calls(out, s.item) for s in items}
     return RunResult(results, calls, status, False, False, "")
 
 
-def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions,
-                 scratch: Path, private_root: Path | None = None, keep: bool = False) -> RunResult:
-    """Run ``notebook`` in a fresh kernel on the given cases; returns outputs and status.
+def _void(items: list[ItemSpec], cases: dict[str, list[Case]], why: str) -> RunResult:
+    """A run whose outputs cannot be trusted: every case has none."""
+    status = validated_status({"driver_error": why})
+    return RunResult({s.item: [CaseResult(None, f"no output: {why}", "missing") for _ in cases[s.item]]
+                      for s in items}, {}, status, False, False, "")
 
+
+def _log_tail(log: str) -> str:
+    """The last non-empty line of the driver's log (its real error, e.g. a missing module)."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return lines[-1][:500] if lines else ""
+
+
+def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions,
+                 scratch: Path, private_root: Path | None = None, keep: bool = False,
+                 sources: list[str] | None = None, n_public: dict[str, int] | None = None) -> RunResult:
+    """Run the code cells of ``notebook`` in a fresh kernel on the given cases; returns outputs and status.
+
+    ``sources`` are the code cells as the caller parsed them (default: parsed from
+    ``notebook`` here); the driver runs exactly these, never its own reading of the file.
+    The first ``n_public[item]`` cases of an item are public: every item's public cases
+    run before any hidden input reaches the kernel.
     ``scratch`` is a fresh directory owned by the caller; ``WORK`` is ``scratch/work``.
     """
+    from .spec import read_sources
+
+    if sources is None:
+        sources = read_sources(notebook)
     work = scratch / "work"
     work.mkdir(parents=True)
     shutil.copyfile(notebook, work / "submission.ipynb")
-    _write_inputs(work, items, cases)
+    n_public = n_public or {}
+    _write_inputs(work, items, cases, n_public)
     sandboxed = options.use_bwrap()
-    (work / "job.json").write_text(json.dumps(_job(items, cases, options, sandboxed)), encoding="utf-8")
+    job = {**_job(items, cases, options, sandboxed, n_public), "cells": list(sources)}
+    (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
     ran = run_driver(work, timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
                      use_bwrap=sandboxed, hide_dirs=options.hide_dirs, hide_files=options.hide_files,
                      log_path=scratch / "driver.log", private_root=private_root)
-    result = _collect(work, items, cases)
+    if ran.timed_out or ran.returncode != 0:
+        why = ("the grading driver ran out of time and was killed" if ran.timed_out else
+               f"the grading driver did not finish (exit code {ran.returncode}): {_log_tail(ran.log)}")
+        result = _void(items, cases, why + "; every output of this run was discarded")
+    else:
+        result = _collect(work, items, cases)
     result.timed_out, result.sandboxed, result.log = ran.timed_out, ran.sandboxed, ran.log
     if not keep:
         shutil.rmtree(scratch, ignore_errors=True)

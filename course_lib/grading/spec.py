@@ -28,6 +28,9 @@ __all__ = [
     "read_items",
     "notebook_items",
     "code_cells",
+    "NotebookError",
+    "parse_submission",
+    "read_sources",
 ]
 
 BEGIN = "### BEGIN SOLUTION"
@@ -41,6 +44,58 @@ _KNOWN_KEYS = {"item", "points", "function", "signature", "cases", "compare", "m
 
 class SpecError(ValueError):
     """A graded-item declaration is malformed; the message names the item and the key."""
+
+
+class NotebookError(ValueError):
+    """A submission is not a readable notebook; the message says why in one line."""
+
+
+_MAX_NOTEBOOK_BYTES = 64 * 2**20
+
+
+def parse_submission(path: str | Path) -> dict[str, Any]:
+    """Read a submission once, as plain JSON: the grader checks and runs what this returns.
+
+    Returns ``{"cells": [source, ...], "metadata": {...}}`` with the code cells'
+    sources in order. Raises :class:`NotebookError` naming the problem (missing,
+    not a file, too large, not JSON, not a v4 notebook, malformed cells).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NotebookError("no such file")
+    if path.is_dir():
+        raise NotebookError("is a directory")
+    if path.suffix != ".ipynb":
+        raise NotebookError("not a notebook (the file name does not end in .ipynb)")
+    if path.stat().st_size > _MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"larger than {_MAX_NOTEBOOK_BYTES // 2**20} MB")
+    try:
+        nb = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise NotebookError(f"not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookError("not a Jupyter notebook (no list of cells)")
+    if nb.get("nbformat") != 4:
+        raise NotebookError(f"not an nbformat 4 notebook (nbformat={nb.get('nbformat')!r})")
+    sources = []
+    for i, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict):
+            raise NotebookError(f"cell {i} is not a JSON object")
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        if isinstance(src, list) and all(isinstance(x, str) for x in src):
+            src = "".join(src)
+        if not isinstance(src, str):
+            raise NotebookError(f"cell {i} has a source that is not text")
+        sources.append(src)
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    return {"cells": sources, "metadata": meta}
+
+
+def read_sources(path: str | Path) -> list[str]:
+    """The code cells' sources of a notebook, read by :func:`parse_submission`."""
+    return parse_submission(path)["cells"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,131 @@
+"""Adversarial submissions for issue 10's classes 2, 3 and 4, built at test time.
+
+Each entry of :data:`NOTEBOOKS` is ``(bodies, extra cells, honest items)``: the item
+functions (the rest are stubs), cells appended after the fixture's own, and the items
+it answers honestly, which are exactly what it must score. The class-4 attacks go
+after ``sigmoid``, whose course_lib reference calls a private helper (``_sigmoid``),
+and answer ``softmax`` and ``mse_and_grad`` honestly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from adversarial import STUBS
+from build_fixtures import MSE, SIGMOID, SOFTMAX, solutions_notebook
+
+# Finds course_lib.activations.sigmoid without any name the static check could resolve.
+_FIND = ('    import importlib\n'
+         '    mod = importlib.import_module("course_lib." + "activations")\n'
+         '    f = getattr(mod, "sig" + "moid")\n')
+
+ATTACKS_4 = {
+    # A private helper of the reference implementation, not named in the forbid list.
+    "adv4_private_helper": "def sigmoid(z):\n    import course_lib.activations as a\n"
+                           "    return a._sigmoid(np.asarray(z, dtype=float))",
+    # The forbidden function runs in another thread.
+    "adv4_thread": "def sigmoid(z):\n" + _FIND + "    import threading\n    out = []\n"
+                   "    t = threading.Thread(target=lambda: out.append(f(z)))\n    t.start()\n    t.join()\n"
+                   "    return out[0]",
+    # The hook is removed around the forbidden call, then put back.
+    "adv4_remove_hook": "def sigmoid(z):\n" + _FIND + "    import sys\n    hook = sys.getprofile()\n"
+                        "    sys.setprofile(None)\n    try:\n        return f(z)\n    finally:\n"
+                        "        sys.setprofile(hook)",
+    # A copy of the (private helper's) code object under another name, file and line.
+    "adv4_copy_code": "def sigmoid(z):\n" + _FIND + "    import types\n"
+                      "    g = getattr(mod, '_sig' + 'moid')\n"
+                      "    code = g.__code__.replace(co_name='mine', co_filename='<m>', co_firstlineno=1)\n"
+                      "    return types.FunctionType(code, g.__globals__)(np.asarray(z, dtype=float))",
+    # The harness module is patched (and replaced in sys.modules) before the graded calls.
+    "adv4_patch_harness": "def sigmoid(z):\n" + _FIND + "    return f(z)",
+}
+PATCH_HARNESS = """import sys, types
+import course_lib.grading._kernel as K
+K._Watch.start = lambda self: None
+K._Watch.stop = lambda self: None
+K._forbidden_codes = lambda forbid: ({}, {})
+fake = types.ModuleType("course_lib.grading._kernel")
+fake.__dict__.update(K.__dict__)
+sys.modules["course_lib.grading._kernel"] = fake"""
+
+# A graded call kills the kernel mid-item; the replayed cells then forge that very item's outputs
+# from inputs the function stashed (before this was fixed, the snapshot came after the replay).
+CRASH_REPLAY_SOFTMAX = """def softmax(z):
+    import os
+    os.makedirs("stash", exist_ok=True)
+    n = len(os.listdir("stash"))
+    np.save(f"stash/{n}.npy", z)
+    if n == 5:
+        os._exit(0)
+    return np.zeros_like(z)"""
+CRASH_REPLAY_FORGE = """import glob, os
+import numpy as np
+import course_lib.activations as act
+for path in sorted(glob.glob("stash/*.npy")):
+    i = os.path.basename(path)[:-4]
+    os.makedirs("out/softmax", exist_ok=True)
+    np.savez(f"out/softmax/{i}.npz", r0=act.softmax(np.load(path)), is_tuple=np.array(False))"""
+
+# Class 3: junk status, forged outputs, then the driver is killed.
+KILL_DRIVER = """import json, os, signal
+import numpy as np
+os.makedirs("out/softmax", exist_ok=True)
+for i in range(20):
+    np.savez(f"out/softmax/{i}.npz", r0=np.ones((2, 3)), is_tuple=np.array(False))
+json.dump({"cells": "junk", "items": {"softmax": [1, 2]}, "printed_bytes": "lots", "kernel_restarts": [1],
+           "driver_error": {"a": 1}}, open("out/status.json", "w"))
+os.kill(os.getppid(), signal.SIGKILL)"""
+
+# Class 3: a chain of 3,000 helper functions for the static check; softmax itself is honest.
+CHAIN = "\n".join([f"def h{i}(z):\n    if z is not None:\n        return h{i + 1}(z)\n    return z"
+                   for i in range(3000)] + ["def h3000(z):\n    return z"])
+CHAIN_SOFTMAX = SOFTMAX.replace('"""Row-wise softmax of a (n, k) array of logits."""',
+                                '"""Row-wise softmax of a (n, k) array of logits."""\n    h0(None)')
+
+# Class 2: every channel a graded function controls tries to carry the hidden inputs out.
+EXFILTRATE = {
+    "softmax": "def softmax(z):\n    raise ValueError(repr(np.asarray(z).tolist()))",
+    "mse_and_grad": "def mse_and_grad(pred, target):\n    print(repr(pred.tolist()) * 100_000)\n"
+                    "    return np.zeros(int(abs(pred[0]) * 1000) + 1), np.zeros(3)",
+    "adam_step": "def adam_step(w, g, m, v, t, lr, beta1, beta2, eps):\n"
+                 "    raise type('E_' + str(int(abs(w[0]) * 1e6)), (Exception,), {})()",
+}
+
+NOTEBOOKS: dict[str, tuple[dict[str, str], list[str], tuple[str, ...]]] = {
+    **{name: ({"sigmoid": body, "softmax": SOFTMAX, "mse_and_grad": MSE}, [], ("softmax", "mse_and_grad"))
+       for name, body in ATTACKS_4.items()},
+    "adv4_crash_replay": ({"sigmoid": SIGMOID, "mse_and_grad": MSE, "softmax": CRASH_REPLAY_SOFTMAX},
+                          [CRASH_REPLAY_FORGE], ("sigmoid", "mse_and_grad")),
+    "adv3_kill_driver": ({"sigmoid": SIGMOID, "mse_and_grad": MSE}, [KILL_DRIVER], ()),
+    "adv3_chain": ({"sigmoid": SIGMOID, "mse_and_grad": MSE, "softmax": CHAIN_SOFTMAX}, [CHAIN],
+                   ("sigmoid", "mse_and_grad", "softmax")),
+    "adv2_exfiltrate": ({"sigmoid": SIGMOID, **EXFILTRATE}, [], ("sigmoid",)),
+}
+NOTEBOOKS["adv4_patch_harness"][1].append(PATCH_HARNESS)
+
+
+def _polyglot() -> dict[str, object]:
+    """nbformat 3 cells for a v3 reader, delegating nbformat 4 cells for a plain JSON reader."""
+    honest = solutions_notebook({**STUBS, "sigmoid": SIGMOID, "mse_and_grad": MSE})
+    v3_cells = [{"cell_type": "code", "input": c.source, "language": "python", "metadata": {}, "outputs": []}
+                for c in honest.cells if c.cell_type == "code"]
+    delegating = solutions_notebook({**STUBS, "sigmoid": "from course_lib.activations import sigmoid",
+                                     "mse_and_grad": MSE})
+    nb = json.loads(nbformat.writes(delegating))
+    nb.update({"nbformat": 3, "nbformat_minor": 0, "worksheets": [{"cells": v3_cells, "metadata": {}}]})
+    return nb
+
+
+def build(dest: Path) -> dict[str, tuple[str, ...]]:
+    """Write every notebook into ``dest``; returns name -> the items it answers honestly."""
+    honest = {}
+    for name, (bodies, extra, items) in NOTEBOOKS.items():
+        stubs = {**STUBS, "sigmoid": "def sigmoid(z):\n    raise NotImplementedError"}
+        nb = solutions_notebook({**stubs, **bodies}, extra)
+        nbformat.write(nb, dest / f"{name}.ipynb")
+        honest[name] = items
+    (dest / "adv4_polyglot.ipynb").write_text(json.dumps(_polyglot()), encoding="utf-8")
+    honest["adv4_polyglot"] = ()  # not a v4 notebook: refused, whatever a reader makes of it
+    return honest
