@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--solutions", type=Path, default=Path("solutions"))
     gen.add_argument("--exercises", type=Path, default=Path("exercises"))
     gen.add_argument("--check", action="store_true", help="fail if exercises/ is out of date; write nothing")
-    gen.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice())
+    gen.add_argument("--sandbox", choices=["auto", "bwrap", "user", "none"], default=_sandbox_choice())
 
     g = sub.add_parser("grade", help="grade submission notebooks against the solutions")
     g.add_argument("submissions", nargs="+", type=Path)
@@ -43,8 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--secret", default=None, help="secret for the hidden cases "
                    "(default: $COURSE_GRADING_SECRET, else a fixed value fit only for local use)")
     g.add_argument("--cache", type=Path, default=None, help="expected-output cache directory")
-    g.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice(),
-                   help="auto: bwrap if usable (default; env COURSE_GRADING_SANDBOX overrides)")
+    g.add_argument("--sandbox", choices=["auto", "bwrap", "user", "none"], default=_sandbox_choice(),
+                   help="auto: bwrap if usable, else (as root) user, else none "
+                   "(env COURSE_GRADING_SANDBOX sets the default)")
     return p
 
 

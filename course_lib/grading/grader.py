@@ -25,8 +25,8 @@ import numpy as np
 from .cases import Case, hidden_cases
 from .compare import Output, load_output, score_case
 from .delegation import delegation_message, find_delegation
-from .runner import RunOptions, RunResult, run_notebook
-from .sandbox import NOT_SANDBOXED_WARNING
+from .runner import RunOptions, RunResult, SubmissionRefused, read_submission, run_notebook
+from .sandbox import CONTAINER_NOTE, NOT_SANDBOXED_WARNING
 from .spec import NOTEBOOK_KEY, ItemSpec, read_items, read_notebook
 
 __all__ = ["ItemResult", "SubmissionResult", "GradingError", "Grader", "default_cache_dir", "code_version",
@@ -176,8 +176,9 @@ class Grader:
         self._expected: dict[Path, dict[str, list[Output]]] = {}
         self.tmp_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
         self._counter = itertools.count(1)
-        if not self.options.use_bwrap():
-            print(NOT_SANDBOXED_WARNING, file=sys.stderr)
+        mode = self.options.isolation()
+        if mode != "bwrap":
+            print(NOT_SANDBOXED_WARNING if mode == "none" else CONTAINER_NOTE, file=sys.stderr)
 
     def close(self) -> None:
         shutil.rmtree(self.tmp_root, ignore_errors=True)
@@ -238,6 +239,12 @@ class Grader:
             why = f"cannot tell which solutions notebook {name} belongs to"
             return SubmissionResult(submission, [], [why])
         items, cases = self.items[sol], self.cases[sol]
+        try:
+            read_submission(submission)  # a symlink is never followed (to the solutions, say)
+        except SubmissionRefused as exc:
+            rows = [ItemResult(name, s.item, 0.0, s.points, 0, len(cases[s.item]), "error", str(exc))
+                    for s in items]
+            return SubmissionResult(submission, rows, [str(exc)])
         try:
             sources = [c.source for c in read_notebook(submission).cells if c.get("cell_type") == "code"]
         except Exception as exc:  # noqa: BLE001 - not a notebook: every item scores 0

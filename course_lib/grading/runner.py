@@ -1,14 +1,15 @@
 """One notebook, one sandbox run: write the inputs, run the driver, read back plain arrays.
 
-The grader (outside) prepares ``WORK``::
+The grader (outside) prepares ``SCRATCH/work``::
 
-    WORK/submission.ipynb     a copy of the notebook
-    WORK/in/<item>.npz        the inputs, keys "<case>/<argument>"
-    WORK/job.json             items, argument order, timeouts
+    work/submission.ipynb     a copy of the notebook (never through a symlink)
+    work/in/<item>.npz        the inputs, keys "<case>/<argument>"
+    work/job.json             items, argument order, timeouts (sandbox.run_driver adds the rest)
 
-runs :func:`sandbox.run_driver`, and then reads ``WORK/out/<item>/<case>.npz``
-(or ``.err``) and ``WORK/out/status.json``. Every read refuses symlinks and
-oversized files; nothing is unpickled.
+runs :func:`sandbox.run_driver`, and then, once every process of the run is dead,
+reads ``SCRATCH/result/out/<item>/<case>.npz`` (or ``.err``) and
+``SCRATCH/result/out/status.json``, which the driver wrote where the learner's
+kernel cannot. Every read refuses symlinks and oversized files; nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ import numpy as np
 
 from .cases import Case
 from .compare import Output, OutputError, load_output
-from .sandbox import bwrap_available, run_driver
+from .sandbox import SandboxUnavailable, isolation_mode, run_driver
 from .spec import ItemSpec
 
-__all__ = ["RunOptions", "CaseResult", "RunResult", "SandboxUnavailable", "run_notebook", "read_small_text"]
+__all__ = ["RunOptions", "CaseResult", "RunResult", "SandboxUnavailable", "SubmissionRefused", "run_notebook",
+           "read_small_text", "read_submission"]
 
 _HARD_KILL_MARGIN = 15.0
+MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
-class SandboxUnavailable(RuntimeError):
-    """bwrap was required (``--sandbox bwrap``) but cannot be used here."""
+class SubmissionRefused(ValueError):
+    """The submission file cannot be graded as given (a symlink, not a regular file, too large)."""
 
 
 @dataclass
@@ -45,18 +48,13 @@ class RunOptions:
     cell_timeout: float = 60.0
     call_timeout: float = 30.0
     memory_mb: int = 2048
-    sandbox: str = "auto"  # "auto" (bwrap if usable), "bwrap" (required) or "none"
+    sandbox: str = "auto"  # "auto" (the strongest usable), "bwrap", "user" (root, no bwrap) or "none"
     hide_dirs: list[Path] = field(default_factory=list)
     hide_files: list[Path] = field(default_factory=list)
 
-    def use_bwrap(self) -> bool:
-        if self.sandbox == "none":
-            return False
-        available = bwrap_available()
-        if self.sandbox == "bwrap" and not available:
-            raise SandboxUnavailable("--sandbox bwrap was requested but bwrap is missing or unusable "
-                                     "(apt-get install bubblewrap)")
-        return available
+    def isolation(self) -> str:
+        """The isolation mode runs use (``bwrap``, ``user`` or ``none``); raises SandboxUnavailable."""
+        return isolation_mode(self.sandbox)
 
 
 @dataclass
@@ -77,6 +75,7 @@ class RunResult:
     timed_out: bool
     sandboxed: bool
     log: str
+    isolation: str = "none"
 
 
 def read_small_text(path: Path, limit: int = 1 << 20) -> str | None:
@@ -92,6 +91,22 @@ def read_small_text(path: Path, limit: int = 1 << 20) -> str | None:
         return fh.read(limit).decode("utf-8", "replace")
 
 
+def read_submission(path: Path) -> bytes:
+    """The submission's bytes, read without following a symlink; raises SubmissionRefused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        why = "it is a symbolic link" if os.path.islink(path) else exc.strerror
+        raise SubmissionRefused(f"not graded: {path.name}: {why}; submit the notebook file itself") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionRefused(f"not graded: {path.name} is not a regular file")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionRefused(f"not graded: {path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
+
+
 def _write_inputs(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> None:
     (work / "in").mkdir(parents=True)
     for spec in items:
@@ -100,13 +115,11 @@ def _write_inputs(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]
         np.savez(work / "in" / f"{spec.item}.npz", **arrays)
 
 
-def _job(items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions, sandboxed: bool
-         ) -> dict[str, Any]:
+def _job(items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions) -> dict[str, Any]:
     return {
         "notebook": "submission.ipynb",
         "budget": options.timeout,
         "cell_timeout": options.cell_timeout,
-        "sandboxed": sandboxed,
         "items": [{"item": s.item, "function": s.function, "args": list(s.args),
                    "n_cases": len(cases[s.item]),
                    "forbid": list(s.forbid), "call_timeout": s.timeout or options.call_timeout}
@@ -139,8 +152,7 @@ def _forbidden_calls(out: Path, item: str) -> dict[str, int]:
         return {}
 
 
-def _collect(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> RunResult:
-    out = work / "out"
+def _collect(out: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> RunResult:
     if os.path.islink(out) or not out.is_dir():
         status: dict[str, Any] = {"driver_error": "no output folder"}
         return RunResult({s.item: [CaseResult(None, "no output") for _ in cases[s.item]] for s in items},
@@ -162,19 +174,25 @@ def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Ca
                  scratch: Path, private_root: Path | None = None, keep: bool = False) -> RunResult:
     """Run ``notebook`` in a fresh kernel on the given cases; returns outputs and status.
 
-    ``scratch`` is a fresh directory owned by the caller; ``WORK`` is ``scratch/work``.
+    ``scratch`` is a fresh directory owned by the caller. Neither ``private_root`` (the
+    grader's temp dir, holding every run's scratch) nor the notebook's own folder is
+    visible to the run: bwrap does not bind them; in the container fallback each run's
+    folder is private to its own uid and the notebook's folder is made unreadable to
+    other users. Raises SubmissionRefused for a symlink.
     """
+    data = read_submission(notebook)
     work = scratch / "work"
     work.mkdir(parents=True)
-    shutil.copyfile(notebook, work / "submission.ipynb")
+    (work / "submission.ipynb").write_bytes(data)
     _write_inputs(work, items, cases)
-    sandboxed = options.use_bwrap()
-    (work / "job.json").write_text(json.dumps(_job(items, cases, options, sandboxed)), encoding="utf-8")
-    ran = run_driver(work, timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
-                     use_bwrap=sandboxed, hide_dirs=options.hide_dirs, hide_files=options.hide_files,
-                     log_path=scratch / "driver.log", private_root=private_root)
-    result = _collect(work, items, cases)
+    mode = options.isolation()
+    private = [notebook.parent.resolve()]
+    ran = run_driver(scratch, _job(items, cases, options), mode=mode,
+                     timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
+                     hide_dirs=options.hide_dirs, hide_files=options.hide_files, private=private)
+    result = _collect(scratch / "result" / "out", items, cases)
     result.timed_out, result.sandboxed, result.log = ran.timed_out, ran.sandboxed, ran.log
+    result.isolation = ran.isolation
     if not keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
