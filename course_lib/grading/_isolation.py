@@ -132,7 +132,7 @@ def outer_args(host_work: Path, host_result: Path, hide_dirs: list[Path], hide_f
             args += ["--tmpfs", str(p / ".git")]
     args += hide_args(hide_dirs, hide_files, needed)
     args += ["--perms", "0777", "--size", str(WORK_MB << 20), "--tmpfs", SANDBOX_WORK,
-             "--size", str(1 << 20), "--tmpfs", SANDBOX_JUPYTER]
+             "--size", str(1 << 20), "--tmpfs", SANDBOX_JUPYTER, "--dir", f"{SANDBOX_JUPYTER}/runtime"]
     for name in ("job.json", "submission.ipynb", "in"):
         args += ["--ro-bind", str(host_work / name), f"{SANDBOX_WORK}/{name}"]
     args += ["--bind", str(host_result), SANDBOX_RESULT]
@@ -146,6 +146,11 @@ def kernel_prefix(bwrap: str) -> list[str]:
     return [bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--disable-userns",
             "--die-with-parent", "--ro-bind", "/", "/", "--dev-bind", "/dev", "/dev", "--proc", "/proc",
             "--bind", "/tmp", "/tmp", "--bind", SANDBOX_WORK, SANDBOX_WORK, "--tmpfs", SANDBOX_RESULT,
+            # ipykernel rewrites its connection file; the kernelspec beside it stays read-only.
+            "--bind", f"{SANDBOX_JUPYTER}/runtime", f"{SANDBOX_JUPYTER}/runtime",
+            # The driver's pid means nothing in here (the kernel's parent is PID 1): no parent poller;
+            # --die-with-parent does its job.
+            "--setenv", "JPY_PARENT_PID", "0",
             "--chdir", SANDBOX_WORK]
 
 
