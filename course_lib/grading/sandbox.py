@@ -56,7 +56,8 @@ CONTAINER_NOTE = (
     "unprivileged user of its own, with resource limits, in a private folder; no namespaces."
 )
 ISOLATION_SUMMARY = {
-    "bwrap": "bubblewrap sandbox (private filesystem view, no network, own PID namespace, unprivileged uid)",
+    "bwrap": "bubblewrap sandbox (private filesystem view, no network, own PID namespace, sized tmpfs, "
+             "kernel out of the driver's reach)",
     "user": "container fallback (bwrap unusable): kernel as an unprivileged user, resource limits, "
             "private working folder, hidden material unreadable to it",
     "none": "NOT sandboxed: resource limits only",
