@@ -137,9 +137,12 @@ def test_untouched_stub_scores_zero(container: dict) -> None:
 def test_half_solved_matches_grade(container: dict) -> None:
     data, _ = _submit(container, {"Copy of 01_demo (1).ipynb": HALF})
     d = container["d"]
+    # Copies: the container fallback makes the folders (and repository) of what it grades private.
+    (d / "half").mkdir(exist_ok=True)
+    half, solution = shutil.copy(HALF, d / "half" / "half.ipynb"), shutil.copy(SOLUTION, d / SOLUTION.name)
     python = str(container["root"] / "venv" / "bin" / "python")
-    res = subprocess.run([python, "-m", "course_lib.grading", "grade", str(HALF),
-                          "--solutions", str(SOLUTION), "--secret", SECRET, "--out", str(d / "half.csv"),
+    res = subprocess.run([python, "-m", "course_lib.grading", "grade", str(half),
+                          "--solutions", str(solution), "--secret", SECRET, "--out", str(d / "half.csv"),
                           "--cache", str(d / "half-cache")],
                          cwd=d, env=container["env"], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
