@@ -1,6 +1,6 @@
 """Grading speed: 40 copies of a solved notebook, graded two at a time.
 
-    python bench/grade_speed.py [--solution NOTEBOOK] [--copies 40] [--jobs 2] [--sandbox auto|bwrap|none]
+    python bench/grade_speed.py [--solution NB] [--copies 40] [--jobs 2] [--sandbox auto|bwrap|user|none]
 
 The solved notebook defaults to the grader's demo fixture; pass a chapter's, e.g.
 ``--solution solutions/06_regularization.ipynb``, to time a real exercise set.
@@ -35,7 +35,7 @@ def main() -> int:
     parser.add_argument("--solution", type=Path, default=SOLVED, help="a solved notebook")
     parser.add_argument("--copies", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto")
+    parser.add_argument("--sandbox", choices=["auto", "bwrap", "user", "none"], default="auto")
     args = parser.parse_args()
     solved = args.solution.resolve()
 
@@ -63,10 +63,10 @@ def main() -> int:
             t0 = time.perf_counter()
             results = grader.grade(subs, jobs=args.jobs)
             wall = time.perf_counter() - t0
-        sandboxed = options.use_bwrap()
+        mode = options.isolation()
     full = sum(1 for r in results if r.score == r.max_score)
     print(f"{solved.name}: {len(results)} submissions ({full} with full marks), jobs: {args.jobs}, "
-          f"sandbox: {'bwrap' if sandboxed else 'NONE'}")
+          f"sandbox: {mode}")
     print(f"expected outputs (once, not timed below): {setup:.2f} s")
     print(f"median seconds per submission: {statistics.median(durations):.2f} s (target <= 5 s)")
     print(f"submissions per minute: {60.0 * len(results) / wall:.1f} (target >= 20)  [wall {wall:.1f} s]")

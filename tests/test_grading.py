@@ -42,7 +42,6 @@ from course_lib.grading.grader import ItemResult, SubmissionResult  # noqa: E402
 from course_lib.grading.mistakes import MISTAKES, detect  # noqa: E402
 from course_lib.grading.report import gradescope_results, write_csv, write_gradescope  # noqa: E402
 from course_lib.grading.runner import CaseResult  # noqa: E402
-from course_lib.grading.sandbox import _hide_args  # noqa: E402
 from course_lib.grading.scoring import score_item  # noqa: E402
 from course_lib.grading.spec import SpecError, notebook_items  # noqa: E402
 
@@ -496,21 +495,3 @@ def test_csv_and_gradescope(tmp_path: Path) -> None:
     assert single == [tmp_path / "results.json"] and json.loads(single[0].read_text())["tests"]
     several = write_gradescope(res, tmp_path / "many")
     assert [p.name for p in several] == ["a.json", "b.json"]
-
-
-# ---------------------------------------------------------------- sandbox arguments
-
-
-def test_hide_args_hide_dirs_but_never_the_package(tmp_path: Path) -> None:
-    secret_dir, work = tmp_path / "solutions", tmp_path / "work"
-    secret_dir.mkdir()
-    work.mkdir()
-    out_file = Path(__file__).resolve().parents[1] / "grades-test-hide.csv"
-    out_file.write_text("x")
-    try:
-        args = _hide_args([secret_dir, out_file.parent], [out_file], work)
-    finally:
-        out_file.unlink()
-    assert ["--tmpfs", str(secret_dir.resolve())] == args[:2]
-    assert str(out_file.parent) not in args  # the repository holds course_lib: hide the file instead
-    assert args[2:] == ["--ro-bind", "/dev/null", str(out_file)]

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,6 +29,7 @@ sys.path.insert(0, str(HERE))
 
 from adversarial import HONEST, HONEST_POINTS, build  # noqa: E402
 from build_fixtures import ITEMS  # noqa: E402
+from pythons import base_python, make_venv  # noqa: E402
 
 from course_lib.grading.cases import n_hidden  # noqa: E402
 from course_lib.grading.grader import expected_cache_key  # noqa: E402
@@ -40,12 +42,28 @@ PY = sys.executable
 pytestmark = pytest.mark.slow
 
 
-def _cli(*args: str, cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 600
-         ) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, cwd: Path, env_extra: dict[str, str] | None = None, timeout: float = 600,
+         python: str = PY) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **(env_extra or {})}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
-    return subprocess.run([PY, "-m", "course_lib.grading", *args], cwd=cwd, env=env, capture_output=True,
+    if python == PY:
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    return subprocess.run([python, "-m", "course_lib.grading", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+FAKE_BWRAP = '#!/bin/sh\necho "bwrap: Creating new namespace failed: Operation not permitted" >&2\nexit 1\n'
+
+
+def _mode_setup(d: Path, mode: str) -> tuple[str, dict[str, str]]:
+    """The interpreter and environment of a mode: real bwrap, or Docker's failing bwrap as root."""
+    if mode == "bwrap":
+        return PY, {"COURSE_GRADING_SANDBOX": "bwrap"}
+    python = make_venv(d / "env", readable=True)
+    assert python is not None
+    (d / "bin").mkdir(parents=True, exist_ok=True)
+    (d / "bin" / "bwrap").write_text(FAKE_BWRAP)
+    os.chmod(d / "bin" / "bwrap", 0o755)
+    return str(python), {"COURSE_GRADING_SANDBOX": "auto", "PATH": f"{d / 'bin'}:{os.environ['PATH']}"}
 
 
 def _rows(path: Path) -> dict[tuple[str, str], dict[str, str]]:
@@ -63,13 +81,14 @@ def _marker_processes(marker: str) -> list[int]:
     return found
 
 
-def _run_everything(d: Path) -> dict[str, object]:
+def _run_everything(d: Path, mode: str = "bwrap") -> dict[str, object]:
+    python, mode_env = _mode_setup(d, mode)
     for sub in ("solutions", "subs", "cwd", "out", "cache", "json"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     solution = d / "solutions" / SOLUTION.name
     shutil.copyfile(SOLUTION, solution)
     gen = _cli("generate", "--solutions", str(d / "solutions"), "--exercises", str(d / "exercises"),
-               cwd=d / "cwd")
+               cwd=d / "cwd", env_extra=mode_env, python=python)
     exercise = d / "exercises" / SOLUTION.name
     shutil.copyfile(exercise, d / "subs" / "exercise.ipynb")
     shutil.copyfile(solution, d / "subs" / "solution.ipynb")
@@ -91,7 +110,7 @@ def _run_everything(d: Path) -> dict[str, object]:
     res = _cli("grade", *subs, "--solutions", str(d / "solutions"), "--out", paths["out_csv"],
                "--json", str(d / "json"), "--jobs", "3", "--timeout", "90", "--cell-timeout", "5",
                "--call-timeout", "2", "--memory", "1024", "--secret", SECRET, "--cache", str(d / "cache"),
-               cwd=d / "cwd", env_extra={"COURSE_GRADING_SANDBOX": "bwrap"})
+               cwd=d / "cwd", env_extra=mode_env, python=python)
     elapsed = time.monotonic() - start
     csv_text = Path(paths["out_csv"]).read_text(encoding="utf-8") if res.returncode in (0, 1) else ""
     time.sleep(3)  # give any surviving daemon time to strike
@@ -108,21 +127,29 @@ def _run_everything(d: Path) -> dict[str, object]:
     }
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    if not bwrap_available():
+@pytest.fixture(scope="session", params=["bwrap", "container"])
+def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    mode = request.param  # container: root, bwrap failing as in Docker -> an unprivileged user per kernel
+    if mode == "bwrap" and not bwrap_available():
         pytest.skip("bubblewrap (bwrap) is not usable here; .ci/run installs it")
+    if mode == "container" and (os.geteuid() != 0 or base_python(readable=True) is None):
+        pytest.skip("the container fallback needs root and an interpreter an unprivileged user can run")
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    # Not pytest's own temp folders in container mode: they are private, the kernel's user could not run.
+    base = Path(tempfile.gettempdir()) if mode == "container" else tmp_path_factory.getbasetemp().parent
     if run_id:  # shared by every xdist worker of this test run
-        d = tmp_path_factory.getbasetemp().parent / f"grading-e2e-{run_id}"
+        d = base / f"grading-e2e-{mode}-{run_id}"
+    elif mode == "container":
+        d = Path(tempfile.mkdtemp(prefix="grading-e2e-container-"))
     else:
         d = tmp_path_factory.mktemp("grading-e2e")
     d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o755)
     with open(d / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         result = d / "result.json"
         if not result.exists():
-            result.write_text(json.dumps(_run_everything(d / "run")), encoding="utf-8")
+            result.write_text(json.dumps(_run_everything(d / "run", mode)), encoding="utf-8")
         data = json.loads(result.read_text(encoding="utf-8"))
     # 1: garbage.ipynb could not be graded (an error row); everything else was
     assert data["rc"] == 1 and "1 submission(s) could not be graded" in data["stderr"], data["stderr"]

@@ -6,11 +6,13 @@ tests/test_site.py; here is what can be checked without a browser.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import ipywidgets as W
 import numpy as np
+import PIL.Image
 import pytest
 
 from course_lib.widgets import Background, Explorer, book_explorers
@@ -182,8 +184,6 @@ def test_export_writes_a_frame_for_every_combination(exported, built):
 def test_a_layered_frame_is_the_full_picture(exported, built):
     root, _ = exported
     manifest = json.loads((root / "linear-gd-path" / "manifest.json").read_text())
-    import PIL.Image
-
     explorer = built["linear-gd-path"]
     grids = explorer.site_grid()
     combo = {"lr": grids["lr"][4], "n_iter": grids["n_iter"][6], "standardize": True}
@@ -192,7 +192,7 @@ def test_a_layered_frame_is_the_full_picture(exported, built):
     bg = PIL.Image.open(root / "linear-gd-path" / f"b{manifest['background'][frame]}.png").convert("RGBA")
     fg = PIL.Image.open(root / "linear-gd-path" / f"f{frame}.png").convert("RGBA")
     composed = np.asarray(PIL.Image.alpha_composite(bg, fg).convert("RGB"), dtype=int)
-    full = np.asarray(PIL.Image.open(__import__("io").BytesIO(explorer.png(**combo))).convert("RGB"), dtype=int)
+    full = np.asarray(PIL.Image.open(io.BytesIO(explorer.png(**combo))).convert("RGB"), dtype=int)
     assert composed.shape == full.shape
     # the site's palettes are chosen per image: colours agree to a few levels
     assert np.percentile(np.abs(composed - full), 99.9) <= 16

@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_lib.grading {generate,grade} ...`` (see ``--help``)."""
+"""Command line: ``python -m course_lib.grading {generate,grade,gradescope} ...`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--solutions", type=Path, default=Path("solutions"), help="solutions notebooks")
     gen.add_argument("--exercises", type=Path, default=Path("exercises"), help="where to write the exercises")
     gen.add_argument("--check", action="store_true", help="fail if exercises/ is out of date; write nothing")
-    gen.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice(),
-                     help="auto: bwrap if usable (env COURSE_GRADING_SANDBOX overrides the default)")
+    gen.add_argument("--sandbox", choices=["auto", "bwrap", "user", "none"], default=_sandbox_choice(),
+                     help="auto: bwrap if usable, else (as root) user, else none "
+                     "(env COURSE_GRADING_SANDBOX sets the default)")
 
     g = sub.add_parser("grade", help="grade submission notebooks against the solutions", formatter_class=fmt)
     g.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders of notebooks")
@@ -67,9 +68,26 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: $COURSE_GRADING_SECRET, else a fixed value fit only for local use)")
     g.add_argument("--cache", type=Path, default=None,
                    help="expected-output cache directory (default: ~/.cache/course_lib/grading)")
-    g.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default=_sandbox_choice(),
-                   help="auto: bwrap if usable (env COURSE_GRADING_SANDBOX overrides the default)")
+    g.add_argument("--sandbox", choices=["auto", "bwrap", "user", "none"], default=_sandbox_choice(),
+                   help="auto: bwrap if usable, else (as root) user, else none "
+                   "(env COURSE_GRADING_SANDBOX sets the default)")
+    gs = sub.add_parser("gradescope", help="make a Gradescope autograder zip for one solutions notebook",
+                        formatter_class=fmt)
+    gs.add_argument("solution", type=Path, help="e.g. solutions/05_optimizers.ipynb")
+    gs.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip to write")
+    gs.add_argument("--secret", default=None, help="secret for the hidden cases "
+                    "(default: $COURSE_GRADING_SECRET, else a fresh random one kept in the bundle)")
     return p
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from .gradescope import make_bundle
+
+    if not args.solution.is_file():
+        raise GradingError(f"no solutions notebook at {args.solution}")
+    out = make_bundle(args.solution, args.out, args.secret or os.environ.get("COURSE_GRADING_SECRET"))
+    print(f"wrote {out}: upload it as the assignment's autograder (Configure Autograder > Zip file upload)")
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -109,7 +127,8 @@ def _grade(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _generate(args) if args.command == "generate" else _grade(args)
+        commands = {"generate": _generate, "grade": _grade, "gradescope": _gradescope}
+        return commands[args.command](args)
     except (GradingError, SpecError, SandboxUnavailable, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

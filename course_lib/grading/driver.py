@@ -43,13 +43,18 @@ _KERNEL_NAME = "course-grading"
 _INTERRUPT_GRACE = 3.0
 
 
-def _write_kernelspec(work: str) -> None:
-    spec_dir = os.path.join(work, ".jupyter", "kernels", _KERNEL_NAME)
+def _write_kernelspec(job: dict[str, Any]) -> None:
+    # In $JUPYTER_PATH, which the sandbox keeps out of the kernel's reach: a kernelspec the
+    # learner could rewrite would run its argv as the driver at the next restart.
+    spec_dir = os.path.join(os.environ.get("JUPYTER_PATH") or os.path.join(os.getcwd(), ".jupyter"),
+                            "kernels", _KERNEL_NAME)
     os.makedirs(spec_dir, exist_ok=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-            "--HistoryManager.enabled=False", "--IPKernelApp.capture_fd_output=False"]
+    argv = [*job.get("kernel_prefix", []), sys.executable, "-m", "ipykernel_launcher",
+            "-f", "{connection_file}", "--HistoryManager.enabled=False",
+            "--IPKernelApp.capture_fd_output=False"]
     with open(os.path.join(spec_dir, "kernel.json"), "w", encoding="utf-8") as fh:
-        json.dump({"argv": argv, "display_name": "grading", "language": "python"}, fh)
+        json.dump({"argv": argv, "display_name": "grading", "language": "python",
+                   "interrupt_mode": job.get("interrupt_mode", "signal")}, fh)
 
 
 class Kernel:
@@ -187,30 +192,45 @@ _MAX_OUTPUT = 64 * 2**20
 
 
 def _snapshot(item: str, names: set[str]) -> dict[str, bytes]:
-    """The item's named output files as bytes, taken as soon as its calls return (regular files only)."""
-    folder, files = os.path.join("out", item), {}
-    if os.path.islink(folder):
+    """The item's named output files as bytes, taken as soon as its calls return (regular files only).
+
+    Every path component is opened relative to its parent without following links, so a
+    folder swapped for a link while this runs leads nowhere (the driver may run as root).
+    """
+    files: dict[str, bytes] = {}
+    flags = os.O_RDONLY | os.O_NOFOLLOW
+    try:
+        out_fd = os.open("out", flags | os.O_DIRECTORY)
+    except OSError:
         return files
-    for name in sorted(names):
-        path = os.path.join(folder, name)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        with os.fdopen(fd, "rb") as fh:
-            if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                files[name] = fh.read(_MAX_OUTPUT + 1)[:_MAX_OUTPUT]
+    try:
+        item_fd = os.open(item, flags | os.O_DIRECTORY, dir_fd=out_fd)
+    except OSError:
+        os.close(out_fd)
+        return files
+    try:
+        for name in sorted(set(os.listdir(item_fd)) & names):
+            try:
+                fd = os.open(name, flags | os.O_NONBLOCK, dir_fd=item_fd)
+            except OSError:
+                continue
+            with os.fdopen(fd, "rb") as fh:
+                if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    files[name] = fh.read(_MAX_OUTPUT + 1)[:_MAX_OUTPUT]
+    finally:
+        os.close(item_fd)
+        os.close(out_fd)
     return files
 
 
-def _restore(snapshots: dict[str, dict[str, bytes]]) -> None:
-    """Rewrite out/ from the snapshots: later writes (replayed cells, stray threads) are discarded."""
-    shutil.rmtree("out", ignore_errors=True)
-    os.makedirs("out")
+def _restore(snapshots: dict[str, dict[str, bytes]], root: str) -> None:
+    """Write the snapshots to ``root/out``: later writes (replayed cells, stray threads) are discarded."""
+    out = os.path.join(root, "out")
+    shutil.rmtree(out, ignore_errors=True)
     for item, files in snapshots.items():
-        os.makedirs(os.path.join("out", item), exist_ok=True)
+        os.makedirs(os.path.join(out, item), exist_ok=True)
         for name, data in files.items():
-            with open(os.path.join("out", item, name), "wb") as fh:
+            with open(os.path.join(out, item, name), "wb") as fh:
                 fh.write(data)
 
 
@@ -294,7 +314,7 @@ def _call_items(kernel: Kernel, survivors: list[str], job: dict[str, Any], deadl
         if name not in items or items[name]["status"] == "ok":
             items[name] = {"status": status.split("-")[0], "error": error}
         if job.get("sandboxed") and kernel.restarts:  # replayed cells may have started daemons again
-            kill_strays(spare=kernel.pid())
+            kill_strays(spare=kernel.pid(), uid=job.get("kernel_uid"))
     return items
 
 
@@ -310,11 +330,26 @@ def _ancestors() -> set[int]:
     return pids
 
 
-def kill_strays(spare: int | None = None) -> None:
-    """Kill every other process in the sandbox's PID namespace (daemons included), but ``spare``."""
+def _is_stray(pid: int, uid: int | None) -> bool:
+    """With ``uid`` (the container fallback), that user's processes are strays. Under bwrap, all
+    are, but the kernel's sandbox (PID 1) and the kernel (PID 2) in the kernel's own namespace."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as fh:
+            fields = dict(line.split(":", 1) for line in fh if ":" in line)
+    except (OSError, ValueError):
+        return False
+    if uid is not None:
+        return int(fields.get("Uid", "-1").split()[0]) == uid
+    nspid = fields.get("NSpid", "").split()
+    return not (len(nspid) == 2 and nspid[1] in ("1", "2"))
+
+
+def kill_strays(spare: int | None = None, uid: int | None = None) -> None:
+    """Kill every other process in the sandbox (daemons included), but ``spare`` and the kernel."""
     keep = _ancestors() | ({spare} if spare else set())
     for _ in range(20):
-        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
+        others = [int(p) for p in os.listdir("/proc")
+                  if p.isdigit() and int(p) not in keep and _is_stray(int(p), uid)]
         if not others:
             return
         for pid in others:
@@ -331,7 +366,7 @@ def main(work: str) -> int:
         job = json.load(fh)
     deadline = time.monotonic() + float(job["budget"])
     status: dict[str, Any] = {"cells": [], "items": {}, "printed_bytes": 0, "kernel_restarts": 0}
-    _write_kernelspec(work)
+    _write_kernelspec(job)
     kernel = Kernel(work)
     snapshots: dict[str, dict[str, bytes]] = {}
     try:
@@ -340,7 +375,7 @@ def main(work: str) -> int:
         status["cells"], survivors = _run_cells(kernel, [str(c) for c in job["cells"]], job, deadline)
         kernel.counting = False
         if job.get("sandboxed"):  # whatever the cells started cannot touch the graded calls' outputs
-            kill_strays(spare=kernel.pid())
+            kill_strays(spare=kernel.pid(), uid=job.get("kernel_uid"))
         shutil.rmtree("out", ignore_errors=True)  # nor can files the cells wrote there
         status["items"] = _call_items(kernel, survivors, job, deadline, snapshots, inputs)
     except Exception as exc:  # noqa: BLE001 - reported, and the grader still scores what exists
@@ -349,12 +384,14 @@ def main(work: str) -> int:
         status["printed_bytes"], status["kernel_restarts"] = kernel.printed, kernel.restarts
         kernel.stop()
     if job.get("sandboxed"):
-        kill_strays()  # nothing the notebook started can rewrite out/ after this point
-    _restore(snapshots)
-    tmp = os.path.join("out", ".status.tmp")
+        kill_strays(uid=job.get("kernel_uid"))  # nothing the notebook started can rewrite out/ after this
+    root = job.get("result_dir", ".")  # out of the kernel's reach: see sandbox.py
+    _restore(snapshots, root)
+    tmp = os.path.join(root, "out", ".status.tmp")
+    os.makedirs(os.path.dirname(tmp), exist_ok=True)
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(status, fh)
-    os.replace(tmp, os.path.join("out", "status.json"))
+    os.replace(tmp, os.path.join(root, "out", "status.json"))
     return 0
 
 

@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -31,8 +32,8 @@ import numpy as np
 from .cases import hidden_cases, n_hidden, public_cases
 from .compare import Output, load_output, score_case
 from .delegation import expand_forbid, find_delegation
-from .runner import RunOptions, RunResult, run_notebook
-from .sandbox import NOT_SANDBOXED_WARNING
+from .runner import RunOptions, RunResult, SubmissionRefused, read_submission, run_notebook
+from .sandbox import CONTAINER_NOTE, NOT_SANDBOXED_WARNING
 from .scoring import ItemResult, SubmissionResult, score_item
 from .spec import NOTEBOOK_KEY, NotebookError, parse_submission, read_items, read_sources
 
@@ -104,12 +105,18 @@ def _match_solution(metadata: dict[str, Any], submission: Path, solutions: list[
 
 
 def file_hash(path: Path) -> str:
-    """The first 16 hex digits of the file's SHA-256 ('' if it cannot be read)."""
+    """The first 16 hex digits of the file's SHA-256 ('' if it is not a regular file or cannot be read).
+
+    Never follows a link nor blocks on a FIFO: the submission's name is the student's choice.
+    """
     try:
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return ""
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return ""
+        return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
 
 
 class Grader:
@@ -144,8 +151,9 @@ class Grader:
         self.tmp_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
         self._counter = itertools.count(1)
         self.stopping = threading.Event()
-        if not self.options.use_bwrap():
-            print(NOT_SANDBOXED_WARNING, file=sys.stderr)
+        mode = self.options.isolation()
+        if mode != "bwrap":
+            print(NOT_SANDBOXED_WARNING if mode == "none" else CONTAINER_NOTE, file=sys.stderr)
 
     def close(self) -> None:
         shutil.rmtree(self.tmp_root, ignore_errors=True)
@@ -240,6 +248,11 @@ class Grader:
 
     def _grade_one(self, submission: Path, sha: str) -> SubmissionResult:
         name = str(submission)
+        try:
+            read_submission(submission)  # a symlink is never followed (to the solutions, say)
+        except SubmissionRefused as exc:
+            sol = _match_solution({}, submission, self.solutions)
+            return self._error_result(submission, sol, str(exc), sha)
         try:
             parsed = parse_submission(submission)
         except NotebookError as exc:

@@ -1,17 +1,21 @@
 """One notebook, one sandbox run: write the inputs, run the driver, read back plain arrays.
 
-The grader (outside) prepares ``WORK``::
+The grader (outside) prepares ``SCRATCH/work``::
 
-    WORK/submission.ipynb     a copy of the notebook (data only: ``check()`` reads it)
-    WORK/in/<item>.npz        the inputs, keys "<case>/<argument>"
-    WORK/job.json             the code cells to run (parsed once, here), items, timeouts
+    work/submission.ipynb     a copy of the notebook (data only: ``check()`` reads it; never
+                              read through a symlink)
+    work/in/<item>.npz        the inputs, keys "<case>/<argument>"
+    work/job.json             the code cells to run (parsed once, here), items, timeouts
+                              (sandbox.run_driver adds the rest)
 
-runs :func:`sandbox.run_driver`, and then reads ``WORK/out/<item>/<case>.npz``
-(or ``.err``) and ``WORK/out/status.json``. Every read refuses symlinks and
-oversized files; nothing is unpickled. Everything that comes back is untrusted:
-the status is rebuilt field by field with the expected types, and when the driver
-did not exit cleanly (killed, crashed, out of time) no output counts at all, since
-it never got to replace ``out/`` with its snapshots.
+runs :func:`sandbox.run_driver`, and then, once every process of the run is dead,
+reads ``SCRATCH/result/out/<item>/<case>.npz`` (or ``.err``) and
+``SCRATCH/result/out/status.json``, which the driver wrote where the learner's
+kernel cannot. Every read refuses symlinks and oversized files; nothing is
+unpickled. Everything that comes back is untrusted: the status is rebuilt field
+by field with the expected types, and when the driver did not exit cleanly
+(killed, crashed, out of time) no output counts at all, since it never got to
+replace ``out/`` with its snapshots.
 """
 
 from __future__ import annotations
@@ -28,16 +32,18 @@ import numpy as np
 
 from .cases import Case
 from .compare import Output, OutputError, load_output
-from .sandbox import bwrap_available, run_driver
+from .sandbox import SandboxUnavailable, isolation_mode, run_driver
 from .spec import ItemSpec
 
-__all__ = ["RunOptions", "CaseResult", "RunResult", "SandboxUnavailable", "run_notebook", "read_small_text"]
+__all__ = ["RunOptions", "CaseResult", "RunResult", "SandboxUnavailable", "SubmissionRefused", "run_notebook",
+           "read_small_text", "read_submission"]
 
 _HARD_KILL_MARGIN = 15.0
+MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
-class SandboxUnavailable(RuntimeError):
-    """bwrap was required (``--sandbox bwrap``) but cannot be used here."""
+class SubmissionRefused(ValueError):
+    """The submission file cannot be graded as given (a symlink, not a regular file, too large)."""
 
 
 @dataclass
@@ -48,18 +54,13 @@ class RunOptions:
     cell_timeout: float = 60.0
     call_timeout: float = 30.0
     memory_mb: int = 2048
-    sandbox: str = "auto"  # "auto" (bwrap if usable), "bwrap" (required) or "none"
+    sandbox: str = "auto"  # "auto" (the strongest usable), "bwrap", "user" (root, no bwrap) or "none"
     hide_dirs: list[Path] = field(default_factory=list)
     hide_files: list[Path] = field(default_factory=list)
 
-    def use_bwrap(self) -> bool:
-        if self.sandbox == "none":
-            return False
-        available = bwrap_available()
-        if self.sandbox == "bwrap" and not available:
-            raise SandboxUnavailable("--sandbox bwrap was requested but bwrap is missing or unusable "
-                                     "(apt-get install bubblewrap)")
-        return available
+    def isolation(self) -> str:
+        """The isolation mode runs use (``bwrap``, ``user`` or ``none``); raises SandboxUnavailable."""
+        return isolation_mode(self.sandbox)
 
 
 @dataclass
@@ -88,6 +89,7 @@ class RunResult:
     timed_out: bool
     sandboxed: bool
     log: str
+    isolation: str = "none"
 
 
 def read_small_text(path: Path, limit: int = 1 << 20) -> str | None:
@@ -103,6 +105,22 @@ def read_small_text(path: Path, limit: int = 1 << 20) -> str | None:
         return fh.read(limit).decode("utf-8", "replace")
 
 
+def read_submission(path: Path) -> bytes:
+    """The submission's bytes, read without following a symlink; raises SubmissionRefused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        why = "it is a symbolic link" if os.path.islink(path) else exc.strerror
+        raise SubmissionRefused(f"not graded: {path.name}: {why}; submit the notebook file itself") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionRefused(f"not graded: {path.name} is not a regular file")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionRefused(f"not graded: {path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
+        return fh.read(MAX_NOTEBOOK_BYTES + 1)
+
+
 def _write_inputs(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]],
                   n_public: dict[str, int]) -> None:
     """``in/<item>.public.npz`` (cases ``0 .. n_public - 1``) and ``in/<item>.hidden.npz`` (the rest)."""
@@ -114,12 +132,11 @@ def _write_inputs(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]
             np.savez(work / "in" / f"{spec.item}.{phase}.npz", **arrays)
 
 
-def _job(items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions, sandboxed: bool,
+def _job(items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions,
          n_public: dict[str, int]) -> dict[str, Any]:
     return {
         "budget": options.timeout,
         "cell_timeout": options.cell_timeout,
-        "sandboxed": sandboxed,
         "items": [{"item": s.item, "function": s.function, "args": list(s.args),
                    "n_cases": len(cases[s.item]), "n_public": n_public.get(s.item, 0),
                    "forbid": list(s.forbid), "call_timeout": s.timeout or options.call_timeout}
@@ -198,8 +215,7 @@ def _forbidden_calls(out: Path, item: str) -> dict[str, int]:
     return found
 
 
-def _collect(work: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> RunResult:
-    out = work / "out"
+def _collect(out: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> RunResult:
     if os.path.islink(out) or not out.is_dir():
         return _void(items, cases, "no output folder")
     try:
@@ -234,30 +250,35 @@ def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Ca
     ``notebook`` here); the driver runs exactly these, never its own reading of the file.
     The first ``n_public[item]`` cases of an item are public: every item's public cases
     run before any hidden input reaches the kernel.
-    ``scratch`` is a fresh directory owned by the caller; ``WORK`` is ``scratch/work``.
+    ``scratch`` is a fresh directory owned by the caller. Neither ``private_root`` (the
+    grader's temp dir, holding every run's scratch) nor the notebook's own folder is
+    visible to the run: bwrap does not bind them; in the container fallback each run's
+    folder is private to its own uid and the notebook's folder is made unreadable to
+    other users. Raises SubmissionRefused for a symlink.
     """
     from .spec import read_sources
 
     if sources is None:
         sources = read_sources(notebook)
+    data = read_submission(notebook)
     work = scratch / "work"
     work.mkdir(parents=True)
-    shutil.copyfile(notebook, work / "submission.ipynb")
+    (work / "submission.ipynb").write_bytes(data)
     n_public = n_public or {}
     _write_inputs(work, items, cases, n_public)
-    sandboxed = options.use_bwrap()
-    job = {**_job(items, cases, options, sandboxed, n_public), "cells": list(sources)}
-    (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
-    ran = run_driver(work, timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
-                     use_bwrap=sandboxed, hide_dirs=options.hide_dirs, hide_files=options.hide_files,
-                     log_path=scratch / "driver.log", private_root=private_root)
+    job = {**_job(items, cases, options, n_public), "cells": list(sources)}
+    ran = run_driver(scratch, job, mode=options.isolation(),
+                     timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
+                     hide_dirs=options.hide_dirs, hide_files=options.hide_files,
+                     private=[notebook.parent.resolve()])
     if ran.timed_out or ran.returncode != 0:
         why = ("the grading driver ran out of time and was killed" if ran.timed_out else
                f"the grading driver did not finish (exit code {ran.returncode}): {_log_tail(ran.log)}")
         result = _void(items, cases, why + "; every output of this run was discarded")
     else:
-        result = _collect(work, items, cases)
+        result = _collect(scratch / "result" / "out", items, cases)
     result.timed_out, result.sandboxed, result.log = ran.timed_out, ran.sandboxed, ran.log
+    result.isolation = ran.isolation
     if not keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
