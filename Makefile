@@ -46,8 +46,10 @@ vendor: $(VENDOR)/.done
 
 ## The main job: build the book's static site (warnings are errors), with its
 ## kernel-free explorers: every reachable picture precomputed (course_lib/widgets/site.py).
+## REPO_URL=https://github.com/OWNER/REPO adds the repository, issues and launch buttons.
+REPO_URL ?=
 book: install vendor
-	$(VENV)/bin/jupyter-book build --warningiserror --keep-going .
+	REPO_URL="$(REPO_URL)" $(VENV)/bin/jupyter-book build --warningiserror --keep-going .
 	rm -rf _build/html/vendor && cp -r $(VENDOR) _build/html/vendor && rm _build/html/vendor/.done
 	rm -rf _build/html/explorers
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m course_lib.widgets.site _build/html --jobs 2

@@ -248,7 +248,10 @@ def _isolation_run(mode: str, d: Path) -> dict:
         listener.close()
         for p in sock_paths:
             p.unlink(missing_ok=True)
-    assert res.returncode == 0, res.stderr[-3000:]
+    # Exit code 1: the symlinked submission is refused, with an error row (and only it).
+    assert res.returncode == 1, res.stderr[-3000:]
+    errors = {Path(r["submission"]).name for r in rows.values() if r["status"] == "error"}
+    assert errors == {"iso_symlink.ipynb"}, res.stderr[-3000:]
     return {"mode": mode, "rows": rows, "names": names, "accepted": listener.accepted, "stderr": res.stderr}
 
 

@@ -127,6 +127,10 @@ def test_every_page_renders_offline(server, browser):
             "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src)"
         )
+        if not os.environ.get("REPO_URL"):  # built without a repository: no button may point anywhere
+            links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+                                  ".filter(h => /github|binder|colab/.test(h))")
+            assert not links, f"{rel}: buttons point at a repository that was never set: {links}"
         assert not page.locator(".jupyter-widgets, .widget-slider").count(), (
             f"{rel}: live ipywidgets on the static site, where no kernel can drive them")
         page.wait_for_load_state("networkidle")

@@ -133,7 +133,7 @@ def outer_args(host_work: Path, host_result: Path, hide_dirs: list[Path], hide_f
     args += hide_args(hide_dirs, hide_files, needed)
     args += ["--perms", "0777", "--size", str(WORK_MB << 20), "--tmpfs", SANDBOX_WORK,
              "--size", str(1 << 20), "--tmpfs", SANDBOX_JUPYTER, "--dir", f"{SANDBOX_JUPYTER}/runtime"]
-    for name in ("job.json", "submission.ipynb", "in"):
+    for name in ("job.json", "submission.ipynb"):  # the inputs come through the result folder
         args += ["--ro-bind", str(host_work / name), f"{SANDBOX_WORK}/{name}"]
     args += ["--bind", str(host_result), SANDBOX_RESULT]
     if seccomp_fd is not None:

@@ -234,13 +234,18 @@ def _restore(snapshots: dict[str, dict[str, bytes]], root: str) -> None:
                 fh.write(data)
 
 
-def _take_inputs() -> dict[str, bytes]:
-    """Read every ``in/<item>.npz`` into memory and remove the folder (the cells never see it)."""
+def _take_inputs(folder: str) -> dict[str, bytes]:
+    """Read every ``<item>.npz`` of ``folder`` into memory and remove it (the cells never see it).
+
+    ``folder`` is ``in/`` of the result folder under the sandbox (out of the kernel's
+    reach), else ``in/`` beside the notebook.
+    """
     inputs = {}
-    for name in sorted(os.listdir("in")):
-        with open(os.path.join("in", name), "rb") as fh:
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as fh:
             inputs[name] = fh.read()
-    shutil.rmtree("in")
+    shutil.rmtree(folder)
+    shutil.rmtree("in", ignore_errors=True)
     return inputs
 
 
@@ -370,7 +375,7 @@ def main(work: str) -> int:
     kernel = Kernel(work)
     snapshots: dict[str, dict[str, bytes]] = {}
     try:
-        inputs = _take_inputs()
+        inputs = _take_inputs(job.get("inputs_dir", "in"))
         kernel.start()
         status["cells"], survivors = _run_cells(kernel, [str(c) for c in job["cells"]], job, deadline)
         kernel.counting = False

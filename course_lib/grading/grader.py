@@ -113,9 +113,10 @@ def file_hash(path: Path) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return ""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder's fd cannot even become a file object
+        os.close(fd)
+        return ""
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            return ""
         return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
 
 

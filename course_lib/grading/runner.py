@@ -112,10 +112,11 @@ def read_submission(path: Path) -> bytes:
     except OSError as exc:
         why = "it is a symbolic link" if os.path.islink(path) else exc.strerror
         raise SubmissionRefused(f"not graded: {path.name}: {why}; submit the notebook file itself") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # a folder's fd cannot even become a file object
+        os.close(fd)
+        raise SubmissionRefused(f"not graded: {path.name} is not a regular file")
     with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise SubmissionRefused(f"not graded: {path.name} is not a regular file")
         if info.st_size > MAX_NOTEBOOK_BYTES:
             raise SubmissionRefused(f"not graded: {path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
         return fh.read(MAX_NOTEBOOK_BYTES + 1)

@@ -295,6 +295,10 @@ def run_driver(scratch: Path, job: dict[str, Any], *, mode: str, timeout: float,
     """
     scratch = scratch.resolve()
     work, result, jupyter = _layout(scratch)
+    # The inputs move to the driver's result folder, out of the kernel's reach: the driver
+    # reads them into memory and hands each item's file to the kernel only for its calls.
+    shutil.rmtree(result / "in", ignore_errors=True)
+    os.replace(work / "in", result / "in")
     log_path = scratch / "driver.log"
     exe = _bwrap() or "bwrap"
     with _lease(_root() and mode != "none") as uid:
@@ -305,6 +309,7 @@ def run_driver(scratch: Path, job: dict[str, Any], *, mode: str, timeout: float,
         else:
             start = _kernel_start(exe, uid, str(work)) if uid is not None else []
             job.update(result_dir=str(result), kernel_prefix=start)
+        job["inputs_dir"] = os.path.join(job["result_dir"], "in")
         (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
         driver = str(Path(__file__).with_name("driver.py"))  # by path: importing course_lib costs 0.5 s
         fds: list[int] = []

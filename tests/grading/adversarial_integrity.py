@@ -98,7 +98,11 @@ NOTEBOOKS: dict[str, tuple[dict[str, str], list[str], tuple[str, ...]]] = {
        for name, body in ATTACKS_4.items()},
     "adv4_crash_replay": ({"sigmoid": SIGMOID, "mse_and_grad": MSE, "softmax": CRASH_REPLAY_SOFTMAX},
                           [CRASH_REPLAY_FORGE], ("sigmoid", "mse_and_grad")),
-    "adv3_kill_driver": ({"sigmoid": SIGMOID, "mse_and_grad": MSE}, [KILL_DRIVER], ()),
+    # The kernel cannot signal the driver (another uid, or another PID namespace), so the
+    # run completes: the forged softmax outputs never count, the honest answers do. (Where
+    # the kill does land, the driver's non-zero exit voids every output: tested in runner.)
+    "adv3_kill_driver": ({"sigmoid": SIGMOID, "mse_and_grad": MSE}, [KILL_DRIVER],
+                         ("sigmoid", "mse_and_grad")),
     "adv3_chain": ({"sigmoid": SIGMOID, "mse_and_grad": MSE, "softmax": CHAIN_SOFTMAX}, [CHAIN],
                    ("sigmoid", "mse_and_grad", "softmax")),
     "adv2_exfiltrate": ({"sigmoid": SIGMOID, **EXFILTRATE}, [], ("sigmoid",)),
