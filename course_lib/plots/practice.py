@@ -1,0 +1,89 @@
+"""Figures for the chapter on training in practice: schedules, range tests, gradient flow.
+
+Every function draws data computed elsewhere (by ``course_lib.widgets.practice``
+or ``course_lib.training``) on the ``Axes`` it is given.
+
+See the chapter on training in practice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from ._style import COLORS
+
+if TYPE_CHECKING:  # the results come from widgets.practice and training; plots never compute them
+    from ..training import LRRangeTestResult
+    from ..widgets.practice import GradientFlow, ScheduleCurve
+
+__all__ = ["SCHEDULE_COLORS", "draw_schedule", "draw_range_test", "draw_curves", "draw_gradient_flow"]
+
+#: One colour per schedule, the same in every figure of the chapter.
+SCHEDULE_COLORS = {
+    "constant": COLORS["black"],
+    "step": COLORS["grey"],
+    "exponential": COLORS["sky"],
+    "cosine": COLORS["blue"],
+    "warmup + cosine": COLORS["orange"],
+    "one-cycle": COLORS["red"],
+}
+
+
+def draw_schedule(curve: ScheduleCurve, ax: Axes) -> None:
+    """The learning rate of each epoch, with the warmup shaded where the schedule has one."""
+    from ..widgets.practice import WARMUP_SCHEDULES
+
+    color = SCHEDULE_COLORS[curve.schedule]
+    if curve.schedule in WARMUP_SCHEDULES:
+        ax.axvspan(0, curve.warmup, color=COLORS["yellow"], alpha=0.3, lw=0, label="warmup")
+    ax.plot(curve.epochs, curve.lr, color=color, lw=2, marker="o", ms=3, label=curve.schedule)
+    ax.set_xlim(-0.5, curve.epochs[-1] + 0.5)
+    ax.set_ylim(0, 1.08 * 0.1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate α")
+    ax.legend(loc="upper right", title=f"mean α = {curve.mean_lr:.3f}")
+
+
+def draw_range_test(result: LRRangeTestResult, ax: Axes) -> None:
+    """Batch losses and their smoothed curve against the learning rate (log axis), with the suggestion."""
+    ax.plot(result.lrs, result.losses, color=COLORS["grey"], lw=0.8, label="batch loss")
+    ax.plot(result.lrs, result.smoothed_losses, color=COLORS["blue"], lw=2, label="smoothed")
+    ax.axvline(result.lr_min_loss, color=COLORS["red"], ls="--", lw=1,
+               label=f"minimum, α = {result.lr_min_loss:.2g}")
+    ax.axvline(result.suggested_lr, color=COLORS["green"], lw=1.5,
+               label=f"suggested (÷10), α = {result.suggested_lr:.2g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate α (log scale)")
+    ax.set_ylabel("training loss")
+    ax.legend(loc="upper left")
+
+
+def draw_curves(ax: Axes, curves: Mapping[str, np.ndarray], *, ylabel: str, logy: bool = True,
+                colors: Mapping[str, str] | None = None, style: str = "-") -> None:
+    """One line per named curve against the epoch (epoch 1 first)."""
+    for name, values in curves.items():
+        color = (colors or SCHEDULE_COLORS).get(name)
+        ax.plot(np.arange(1, len(values) + 1), values, style, color=color, lw=1.6, label=name)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+
+
+def draw_gradient_flow(flow: GradientFlow, ax: Axes) -> None:
+    """Each block's weight-gradient norm against its position (1 = next to the input), log scale."""
+    color = COLORS["green"] if flow.residual else COLORS["red"]
+    kind = "residual" if flow.residual else "plain"
+    blocks = np.arange(1, flow.depth + 1)
+    ax.semilogy(blocks, flow.grad_norms, color=color, marker="o", ms=4, lw=1.6,
+                label=f"{kind} {flow.activation} blocks")
+    ax.set_ylim(1e-27, 1e11)  # fixed: the plain sigmoid stack of 40 blocks reaches 1e-25
+    ax.set_xlim(0.5, 40.5)
+    ax.set_xlabel("block (1 = next to the input)")
+    ax.set_ylabel("‖∂L/∂W‖ at initialisation")
+    ax.legend(loc="lower right", title=f"first / last block: {flow.ratio:.1e}")
