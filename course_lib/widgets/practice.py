@@ -131,7 +131,7 @@ _INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
 def deep_net(depth: int, activation: str = "tanh", residual: bool = False, *, n_in: int = 64,
              width: int = 32, n_out: int = 10, rng: np.random.Generator | int | None = None,
              ) -> layers.Sequential:  # fmt: skip
-    """``Linear(n_in, width)``, then ``depth`` blocks ``Linear(width, width) → g``, then ``Linear(width, n_out)``.
+    """``Linear(n_in, width)``, ``depth`` blocks ``Linear(width, width) → g``, ``Linear(width, n_out)``.
 
     With ``residual`` each block is wrapped in ``layers.Residual`` (:math:`x + g(Wx + b)`).
     Sigmoid and tanh blocks get Xavier initialisation, ReLU blocks He.
