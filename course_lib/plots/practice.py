@@ -40,12 +40,13 @@ def draw_schedule(curve: ScheduleCurve, ax: Axes) -> None:
     color = SCHEDULE_COLORS[curve.schedule]
     if curve.schedule in WARMUP_SCHEDULES:
         ax.axvspan(0, curve.warmup, color=COLORS["yellow"], alpha=0.3, lw=0, label="warmup")
-    ax.plot(curve.epochs, curve.lr, color=color, lw=2, marker="o", ms=3, label=curve.schedule)
+    ax.plot(curve.epochs, curve.lr, color=color, lw=2, marker="o", ms=3,
+            label=f"{curve.schedule}, mean α = {curve.mean_lr:.3f}")
     ax.set_xlim(-0.5, curve.epochs[-1] + 0.5)
-    ax.set_ylim(0, 1.08 * 0.1)
+    ax.set_ylim(0, 1.6 * curve.lr.max())  # room for the legend above the curve
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate α")
-    ax.legend(loc="upper right", title=f"mean α = {curve.mean_lr:.3f}")
+    ax.legend(loc="upper right")
 
 
 def draw_range_test(result: LRRangeTestResult, ax: Axes) -> None:
@@ -57,6 +58,8 @@ def draw_range_test(result: LRRangeTestResult, ax: Axes) -> None:
     ax.axvline(result.suggested_lr, color=COLORS["green"], lw=1.5,
                label=f"suggested (÷10), α = {result.suggested_lr:.2g}")
     ax.set_xscale("log")
+    # the batch losses after divergence are huge: keep the axis on the useful range
+    ax.set_ylim(0, 1.5 * result.smoothed_losses[: max(1, len(result.lrs) // 10)].max())
     ax.set_xlabel("learning rate α (log scale)")
     ax.set_ylabel("training loss")
     ax.legend(loc="upper left")
