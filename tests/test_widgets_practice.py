@@ -78,3 +78,51 @@ def test_train_with_schedule_runs_and_learns():
     y = (X[:, 0] > 0).astype(int)
     hist = P.train_with_schedule("warmup + cosine", X, y, (X, y), epochs=6, warmup=2, hidden=16)
     assert len(hist.loss) == 6 and hist.loss[-1] < hist.loss[0]
+
+
+def test_grid_points_are_log_spaced_and_random_points_log_uniform():
+    g = P.grid_points((1e-4, 1e-5), (1.0, 1e-1), 3)
+    assert g.shape == (9, 2)
+    np.testing.assert_allclose(np.unique(g[:, 0]), [1e-4, 1e-2, 1.0])
+    r = P.random_points((1e-4, 1e-5), (1.0, 1e-1), 4000, rng=0)
+    assert r.shape == (4000, 2) and np.all((r[:, 0] >= 1e-4) & (r[:, 0] <= 1.0))
+    # log-uniform: each decade of [1e-4, 1] gets about a quarter of the points
+    counts = np.histogram(np.log10(r[:, 0]), bins=4, range=(-4, 0))[0]
+    assert np.all(np.abs(counts / 4000 - 0.25) < 0.03)
+    assert len(np.unique(r[:9, 0])) == 9          # nine trials test nine rates; the grid tests three
+    with pytest.raises(ValueError, match="every high must exceed its low"):
+        P.random_points((1.0, 1.0), (0.1, 2.0), 3)
+
+
+def small_digits():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 8))
+    y = np.argmax(X[:, :3], axis=1)
+    return X, y
+
+
+def test_search_trial_prefers_a_sensible_rate():
+    X, y = small_digits()
+    losses = [P.search_trial(lr, 1e-4, X, y, (X, y), epochs=5) for lr in (1e-5, 1e-2)]
+    assert losses[1] < losses[0]
+
+
+@pytest.mark.parametrize("norm", P.NORM_NAMES)
+def test_normed_mlp_layers_and_training(norm):
+    net = P.normed_mlp((8, 16, 16, 3), norm, rng=0)
+    kinds = [type(m).__name__ for m in net]
+    assert kinds.count(norm) == (0 if norm == "none" else 2)
+    X, y = small_digits()
+    hist = P.train_normed(norm, 7, X, y, (X, y), epochs=3)   # 120 % 7 = 1: the lone example is dropped
+    assert len(hist.loss) == 3 and np.isfinite(hist.loss[-1])
+    with pytest.raises(ValueError, match="unknown norm"):
+        P.normed_mlp((8, 3), "GroupNorm")
+
+
+def test_gallery_recipes_run_and_the_shuffled_labels_do_not_generalise():
+    X, y = small_digits()
+    with pytest.raises(ValueError, match="unknown recipe"):
+        P.gallery_run("wobbly", X, y, (X, y))
+    honest = P.gallery_run("healthy", X, y, (X, y))
+    shuffled = P.gallery_run("labels shuffled (a bug)", X, y, (X, y))
+    assert shuffled.val_loss[-1] > 2 * honest.val_loss[-1]

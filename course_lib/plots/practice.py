@@ -17,10 +17,11 @@ from matplotlib.axes import Axes
 from ._style import COLORS
 
 if TYPE_CHECKING:  # the results come from widgets.practice and training; plots never compute them
-    from ..training import LRRangeTestResult
+    from ..training import History, LRRangeTestResult
     from ..widgets.practice import GradientFlow, ScheduleCurve
 
-__all__ = ["SCHEDULE_COLORS", "draw_schedule", "draw_range_test", "draw_curves", "draw_gradient_flow"]
+__all__ = ["SCHEDULE_COLORS", "draw_schedule", "draw_range_test", "draw_curves", "draw_gradient_flow",
+           "draw_learning_curves", "draw_search"]
 
 #: One colour per schedule, the same in every figure of the chapter.
 SCHEDULE_COLORS = {
@@ -90,3 +91,34 @@ def draw_gradient_flow(flow: GradientFlow, ax: Axes) -> None:
     ax.set_xlabel("block (1 = next to the input)")
     ax.set_ylabel("‖∂L/∂W‖ at initialisation")
     ax.legend(loc="lower right", title=f"first / last block: {flow.ratio:.1e}")
+
+
+def draw_learning_curves(hist: History, ax: Axes) -> None:
+    """Training and validation loss of one run against the epoch, log scale."""
+    epochs = np.arange(1, len(hist.loss) + 1)
+    ax.plot(epochs, hist.loss, color=COLORS["blue"], lw=1.6, label="training")
+    ax.plot(epochs, hist.val_loss, color=COLORS["orange"], lw=1.6, label="validation")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy (log scale)")
+    ax.legend()
+
+
+def draw_search(trials: Mapping[str, tuple[np.ndarray, np.ndarray]], ax_plane: Axes, ax_lr: Axes) -> None:
+    """Each search's trials in the (learning rate, weight decay) plane, and their loss against the rate.
+
+    ``trials`` maps a search's name to its points ``(n, 2)`` and validation losses ``(n,)``.
+    """
+    markers = {0: ("s", COLORS["black"]), 1: ("o", COLORS["red"]), 2: ("^", COLORS["blue"])}
+    for k, (name, (points, values)) in enumerate(trials.items()):
+        marker, color = markers[k % 3]
+        ax_plane.scatter(points[:, 0], points[:, 1], marker=marker, color=color, s=36, label=name,
+                         facecolors="none" if k == 0 else color)
+        ax_lr.scatter(points[:, 0], np.minimum(values, 10.0), marker=marker, color=color, s=36,
+                      label=name, facecolors="none" if k == 0 else color)
+    ax_plane.set(xscale="log", yscale="log", xlabel="learning rate (log scale)",
+                 ylabel="weight decay (log scale)")
+    ax_lr.set(xscale="log", yscale="log", xlabel="learning rate (log scale)",
+              ylabel="validation loss after 5 epochs")
+    ax_plane.legend(loc="upper left")
+    ax_lr.legend(loc="upper center")

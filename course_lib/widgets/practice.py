@@ -9,7 +9,11 @@ order the chapter uses them:
   :func:`train_with_schedule` (one training run under it);
 * gradient flow at initialisation: :func:`deep_net` (a stack of equal-width
   blocks, plain or residual) and :func:`gradient_flow` (each block's weight
-  gradient norm: the second explorer's compute function).
+  gradient norm: the second explorer's compute function);
+* the gallery of learning curves: :data:`CURVE_RECIPES` and :func:`gallery_run`;
+* normalisation with small batches: :func:`normed_mlp` and :func:`train_normed`;
+* hyperparameter search: :func:`grid_points`, :func:`random_points` (log-uniform)
+  and :func:`search_trial`.
 
 :func:`schedule_explorer` and :func:`gradient_flow_explorer` build the widgets;
 their drawing functions are in ``course_lib.plots.practice``.
@@ -32,7 +36,8 @@ from ._explorer import Explorer
 __all__ = [
     "SCHEDULE_NAMES", "WARMUP_SCHEDULES", "make_scheduler", "ScheduleCurve", "schedule_curve",
     "train_with_schedule", "ACTIVATION_NAMES", "deep_net", "GradientFlow", "gradient_flow",
-    "schedule_explorer", "gradient_flow_explorer",
+    "schedule_explorer", "gradient_flow_explorer", "CURVE_RECIPES", "gallery_run",
+    "NORM_NAMES", "normed_mlp", "train_normed", "grid_points", "random_points", "search_trial",
 ]  # fmt: skip
 
 Array = NDArray[np.float64]
@@ -223,3 +228,110 @@ def gradient_flow_explorer() -> Explorer:
     return Explorer(gradient_flow, draw_gradient_flow, controls, fixed={"seed": 0},
                     title="Gradient norms through a deep network", figsize=(6.4, 3.8),
                     name="residual-flow", grid={"depth": [2, 5, 10, 20, 40]})
+
+
+# ------------------------------------------------------ learning-curve gallery
+
+#: The classic shapes of learning curves, each produced by one recipe on digits:
+#: name -> (layer sizes, optimizer, learning rate, epochs, training examples, shuffled labels).
+CURVE_RECIPES: dict[str, tuple[tuple[int, ...], str, float, int, int | None, bool]] = {
+    "healthy": ((64, 64, 10), "Adam", 1e-3, 30, None, False),
+    "learning rate too high": ((64, 64, 10), "Adam", 0.1, 30, None, False),
+    "learning rate too low": ((64, 64, 10), "SGD", 1e-3, 30, None, False),
+    "overfitting": ((64, 256, 10), "Adam", 1e-2, 60, 100, False),
+    "underfitting": ((64, 2, 10), "Adam", 1e-2, 30, None, False),
+    "labels shuffled (a bug)": ((64, 64, 10), "Adam", 1e-3, 30, None, True),
+}
+
+
+def gallery_run(name: str, X: ArrayLike, y: ArrayLike, validation: tuple, *,
+                seed: int = 0) -> training.History:
+    """Train the recipe ``name`` of :data:`CURVE_RECIPES` (batches of 32) and return its history.
+
+    ``"labels shuffled (a bug)"`` permutes the training labels, as a data-loading
+    bug that misaligns images and labels would; the validation labels stay right.
+    """
+    if name not in CURVE_RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; expected one of {list(CURVE_RECIPES)}")
+    sizes, opt_name, lr, epochs, n, shuffle = CURVE_RECIPES[name]
+    X, y = np.asarray(X)[:n], np.asarray(y)[:n]
+    if shuffle:
+        y = np.random.default_rng(seed).permutation(y)
+    net = layers.mlp((X.shape[1], *sizes[1:]), rng=seed)
+    opt = optim.Adam(net.parameters(), lr=lr) if opt_name == "Adam" else optim.SGD(net.parameters(), lr=lr)
+    return training.fit(net, losses.CrossEntropyLoss(), opt, X, y, epochs=epochs, batch_size=32,
+                        validation=validation, progress=False, rng=seed)
+
+
+# --------------------------------------------------------- LayerNorm vs BatchNorm
+
+#: The normalisations :func:`normed_mlp` can put after each hidden ``Linear``.
+NORM_NAMES = ("none", "BatchNorm1d", "LayerNorm")
+
+
+def normed_mlp(sizes: tuple[int, ...], norm: str = "LayerNorm", *,
+               rng: np.random.Generator | int | None = None) -> layers.Sequential:
+    """An MLP whose hidden layers are ``Linear → norm → ReLU`` (He init; no bias before a norm)."""
+    if norm not in NORM_NAMES:
+        raise ValueError(f"unknown norm {norm!r}; expected one of {NORM_NAMES}")
+    gen = np.random.default_rng(rng)
+    mods: list[layers.Module] = []
+    for n_in, n_out in zip(sizes[:-2], sizes[1:-1], strict=True):
+        mods.append(layers.Linear(n_in, n_out, bias=norm == "none", rng=gen))
+        if norm == "BatchNorm1d":
+            mods.append(layers.BatchNorm1d(n_out))
+        elif norm == "LayerNorm":
+            mods.append(layers.LayerNorm(n_out))
+        mods.append(layers.ReLU())
+    mods.append(layers.Linear(sizes[-2], sizes[-1], rng=gen))
+    return layers.Sequential(*mods)
+
+
+def train_normed(norm: str, batch_size: int, X: ArrayLike, y: ArrayLike, validation: tuple, *,
+                 epochs: int = 10, lr: float = 1e-3, seed: int = 0) -> training.History:
+    """Train ``normed_mlp((64, 64, 64, 10), norm)`` with Adam on batches of ``batch_size``.
+
+    The last ``len(X) % batch_size`` examples are left out, so every batch is full
+    (PyTorch's ``drop_last=True``): batch norm cannot train on a batch of one.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    keep = len(X) - len(X) % batch_size
+    X, y = X[:keep], y[:keep]
+    net = normed_mlp((X.shape[1], 64, 64, 10), norm, rng=seed)
+    return training.fit(net, losses.CrossEntropyLoss(), optim.Adam(net.parameters(), lr=lr), X, y,
+                        epochs=epochs, batch_size=batch_size, validation=validation, progress=False,
+                        rng=seed)
+
+
+# ------------------------------------------------------ hyperparameter search
+
+
+def grid_points(low: tuple[float, float], high: tuple[float, float], n_per_axis: int) -> Array:
+    """A log-spaced ``n_per_axis × n_per_axis`` grid over the box ``[low, high]``: shape ``(n², 2)``."""
+    axes = [np.geomspace(lo, hi, n_per_axis) for lo, hi in zip(low, high, strict=True)]
+    return np.array([(a, b) for a in axes[0] for b in axes[1]])
+
+
+def random_points(low: tuple[float, float], high: tuple[float, float], n: int,
+                  rng: np.random.Generator | int | None = None) -> Array:
+    r"""``n`` points drawn log-uniformly in the box ``[low, high]``.
+
+    Each coordinate is :math:`10^{u}` with :math:`u \sim U(\log_{10} lo, \log_{10} hi)`:
+    every decade of the range gets the same share of the trials.
+    """
+    gen = np.random.default_rng(rng)
+    lo, hi = np.log10(np.asarray(low, float)), np.log10(np.asarray(high, float))
+    if np.any(hi <= lo):
+        raise ValueError(f"every high must exceed its low; got low={low}, high={high}")
+    return 10 ** gen.uniform(lo, hi, size=(n, 2))
+
+
+def search_trial(lr: float, weight_decay: float, X: ArrayLike, y: ArrayLike, validation: tuple, *,
+                 epochs: int = 5, seed: int = 0) -> float:
+    """Validation loss of a 64-64-10 ReLU net after ``epochs`` of AdamW, batches of 64 (inf: diverged)."""
+    X = np.asarray(X)
+    net = layers.mlp((X.shape[1], 64, 10), rng=seed)
+    opt = optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    hist = training.fit(net, losses.CrossEntropyLoss(), opt, X, y, epochs=epochs, batch_size=64,
+                        validation=validation, progress=False, rng=seed)
+    return float(hist.val_loss[-1]) if not hist.diverged else float("inf")
