@@ -120,5 +120,4 @@ def draw_search(trials: Mapping[str, tuple[np.ndarray, np.ndarray]], ax_plane: A
                  ylabel="weight decay (log scale)")
     ax_lr.set(xscale="log", yscale="log", xlabel="learning rate (log scale)",
               ylabel="validation loss after 5 epochs")
-    ax_plane.legend(loc="upper left")
-    ax_lr.legend(loc="upper center")
+    ax_lr.legend(loc="upper center")  # one legend: the markers are the same in both panels
