@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 
 from ._style import COLORS
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # the results come from widgets.practice and training; plots 
     from ..widgets.practice import GradientFlow, ScheduleCurve
 
 __all__ = ["SCHEDULE_COLORS", "draw_schedule", "draw_range_test", "draw_curves", "draw_gradient_flow",
-           "draw_learning_curves", "draw_search"]
+           "draw_learning_curves", "draw_search", "draw_gradient_norms"]
 
 #: One colour per schedule, the same in every figure of the chapter.
 SCHEDULE_COLORS = {
@@ -121,3 +122,21 @@ def draw_search(trials: Mapping[str, tuple[np.ndarray, np.ndarray]], ax_plane: A
     ax_lr.set(xscale="log", yscale="log", xlabel="learning rate (log scale)",
               ylabel="validation loss after 5 epochs")
     ax_lr.legend(loc="upper center")  # one legend: the markers are the same in both panels
+
+
+def draw_gradient_norms(ax: Axes, epochs: np.ndarray, norms: np.ndarray, names: list[str], *,
+                        threshold: float | None = None) -> None:
+    """Per-epoch gradient norms of each weight matrix (``GradientMonitor.per_epoch``), input side dark.
+
+    ``norms`` is ``(n_epochs, n_params)``; only the parameters named ``*weight`` are drawn,
+    and the first and last are labelled. ``threshold`` adds a clipping line.
+    """
+    weights = [i for i, name in enumerate(names) if name.endswith("weight")]
+    colors = colormaps["viridis"](np.linspace(0, 0.9, len(weights)))
+    for color, i in zip(colors, weights, strict=True):
+        label = names[i] if i in (weights[0], weights[-1]) else None
+        ax.plot(epochs, norms[:, i], color=color, lw=1.2, label=label)
+    if threshold is not None:
+        ax.axhline(threshold, color=COLORS["red"], ls="--", label=f"clipping threshold c = {threshold:g}")
+    ax.set(yscale="log", xlabel="epoch", ylabel="gradient norm (mean over the epoch)")
+    ax.legend()
