@@ -126,3 +126,20 @@ def test_gallery_recipes_run_and_the_shuffled_labels_do_not_generalise():
     honest = P.gallery_run("healthy", X, y, (X, y))
     shuffled = P.gallery_run("labels shuffled (a bug)", X, y, (X, y))
     assert shuffled.val_loss[-1] > 2 * honest.val_loss[-1]
+
+
+def test_train_deep_residual_diverges_without_help_and_trains_with_clipping():
+    import warnings
+
+    from course_lib import data, training
+
+    X, y = data.load_digits()
+    X = data.standardize(X)[0]
+    with pytest.warns(training.DivergenceWarning):
+        plain = P.train_deep_residual(X, y, (X, y), epochs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", training.DivergenceWarning)
+        clipped = P.train_deep_residual(X, y, (X, y), epochs=2, callbacks=[training.ClipGradNorm(10.0)])
+        warm = P.train_deep_residual(X, y, (X, y), epochs=4, schedule="warmup + cosine")
+    assert plain.diverged and not clipped.diverged and not warm.diverged
+    assert clipped.loss[-1] < clipped.loss[0]

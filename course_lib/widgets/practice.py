@@ -9,7 +9,8 @@ order the chapter uses them:
   :func:`train_with_schedule` (one training run under it);
 * gradient flow at initialisation: :func:`deep_net` (a stack of equal-width
   blocks, plain or residual) and :func:`gradient_flow` (each block's weight
-  gradient norm: the second explorer's compute function);
+  gradient norm: the second explorer's compute function), and
+  :func:`train_deep_residual` (the network whose gradients explode);
 * the gallery of learning curves: :data:`CURVE_RECIPES` and :func:`gallery_run`;
 * normalisation with small batches: :func:`normed_mlp` and :func:`train_normed`;
 * hyperparameter search: :func:`grid_points`, :func:`random_points` (log-uniform)
@@ -23,6 +24,7 @@ See the chapter on training in practice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +38,7 @@ from ._explorer import Explorer
 __all__ = [
     "SCHEDULE_NAMES", "WARMUP_SCHEDULES", "make_scheduler", "ScheduleCurve", "schedule_curve",
     "train_with_schedule", "ACTIVATION_NAMES", "deep_net", "GradientFlow", "gradient_flow",
-    "schedule_explorer", "gradient_flow_explorer", "CURVE_RECIPES", "gallery_run",
+    "train_deep_residual", "schedule_explorer", "gradient_flow_explorer", "CURVE_RECIPES", "gallery_run",
     "NORM_NAMES", "normed_mlp", "train_normed", "grid_points", "random_points", "search_trial",
 ]  # fmt: skip
 
@@ -228,6 +230,24 @@ def gradient_flow_explorer() -> Explorer:
     return Explorer(gradient_flow, draw_gradient_flow, controls, fixed={"seed": 0},
                     title="Gradient norms through a deep network", figsize=(6.4, 3.8),
                     name="residual-flow", grid={"depth": [2, 5, 10, 20, 40]})
+
+
+def train_deep_residual(X: ArrayLike, y: ArrayLike, validation: tuple, *, callbacks: Sequence = (),
+                        schedule: str | None = None, lr: float = 0.01, epochs: int = 20,
+                        seed: int = 0) -> training.History:
+    """Train ``deep_net(10, "relu", residual=True)`` with SGD (momentum 0.9), batches of 64.
+
+    The chapter's network whose gradients explode at initialisation. ``callbacks``
+    go to ``fit`` (a ``GradientMonitor``, a ``ClipGradNorm``); ``schedule`` is a
+    name of :data:`SCHEDULE_NAMES` (warmup of 3 epochs) or None for a constant rate.
+    A run that diverges stops with ``History.diverged`` set and a ``DivergenceWarning``.
+    """
+    net = deep_net(10, "relu", residual=True, rng=seed)
+    opt = optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    sched = make_scheduler(schedule, opt, epochs=epochs, warmup=3) if schedule else None
+    return training.fit(net, losses.CrossEntropyLoss(), opt, X, y, epochs=epochs, batch_size=64,
+                        validation=validation, callbacks=list(callbacks), progress=False,
+                        scheduler=sched, rng=seed)
 
 
 # ------------------------------------------------------ learning-curve gallery
