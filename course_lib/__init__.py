@@ -14,7 +14,8 @@ Chapter                    Modules
 6. Regularization          ``regularization`` (and ``layers.Dropout``, ``layers.BatchNorm1d``)
 7. Training in practice    ``optim`` (``LinearLR``, ``CosineAnnealingLR``, ``SequentialLR``, ``OneCycleLR``,
                            ``ReduceLROnPlateau``, ``clip_grad_norm_``), ``layers.init``, ``layers.LayerNorm``,
-                           ``training`` (``lr_range_test``, ``GradientMonitor``, ``ClipGradNorm``)
+                           ``layers.Residual``, ``training`` (``lr_range_test``, ``GradientMonitor``,
+                           ``ClipGradNorm``)
 Figures and sliders        ``plots`` (matplotlib), ``widgets`` (ipywidgets)
 Exercises                  ``grading``
 =========================  ===================================================================================

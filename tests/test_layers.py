@@ -16,6 +16,7 @@ from course_lib.layers import (
     Module,
     Parameter,
     ReLU,
+    Residual,
     Sequential,
     Sigmoid,
     Softmax,
@@ -678,3 +679,37 @@ def test_numerical_gradient_directly_for_linear_weight(rng):
 
     numeric = numerical_gradient(loss, layer.weight.data.copy())
     assert relative_error(layer.weight.grad, numeric) < TOL
+
+
+# --- Residual -------------------------------------------------------------------
+
+
+def test_residual_gradients_match_central_differences(rng):
+    block = Sequential(Linear(4, 6, rng=rng), Tanh(), Linear(6, 4, rng=rng))
+    res = Residual(block)
+    report = assert_gradcheck(res, rng.normal(size=(5, 4)), rng.normal(size=(5, 4)))
+    assert len(report.errors) == len(block.parameters()) + 1
+    assert [name for name, _ in res.named_parameters()][0] == "block.0.weight"
+
+
+def test_residual_is_input_plus_block_and_passes_gradient_through(rng):
+    block = Sequential(Linear(3, 3, rng=rng), ReLU())
+    res = Residual(block)
+    x = rng.normal(size=(4, 3))
+    np.testing.assert_allclose(res(x), x + block(x))
+    g = rng.normal(size=(4, 3))
+    g_copy = g.copy()
+    block.forward(x)
+    through_block = block.backward(g)
+    res.forward(x)
+    np.testing.assert_allclose(res.backward(g), g + through_block)
+    np.testing.assert_array_equal(g, g_copy)
+
+
+def test_residual_rejects_shape_changing_block(rng):
+    with pytest.raises(ValueError, match=r"\(4, 3\) to \(4, 2\)"):
+        Residual(Linear(3, 2, rng=rng))(rng.normal(size=(4, 3)))
+    with pytest.raises(TypeError, match="must be a Module"):
+        Residual(lambda x: x)
+    with pytest.raises(RuntimeError, match="before forward"):
+        Residual(ReLU()).backward(np.ones((2, 2)))

@@ -98,12 +98,13 @@ def test_book_explorers_lists_every_chapter_explorer():
         introduction,
         losses,
         optimizers,
+        practice,
         regression,
         regularization,
     )
 
     defined = {name for module in (introduction, regression, losses, backpropagation, optimizers,
-                                   regularization)
+                                   regularization, practice)
                for name, f in inspect.getmembers(module, inspect.isfunction)
                if name.endswith("_explorer") and f.__module__ == module.__name__}
     listed = {factory.__name__ for _, factory in book_explorers().values()}

@@ -32,6 +32,7 @@ Class            File                What it computes
 ``Dropout``      ``dropout.py``      inverted dropout, active in training mode only
 ``BatchNorm1d``  ``batchnorm.py``    batch normalisation over the batch axis
 ``LayerNorm``    ``layernorm.py``    layer normalisation over each sample's features
+``Residual``     ``residual.py``     :math:`y = x + f(x)`: a block with a skip connection
 ``mlp``          ``mlp.py``          a multilayer perceptron from its layer sizes
 ``init``         ``init.py``         ``kaiming_normal_``, ``xavier_uniform_``, ...: in-place initialisers
 ===============  ==================  ===================================================
@@ -47,6 +48,7 @@ from .layernorm import LayerNorm
 from .linear import Linear
 from .mlp import ACTIVATIONS, mlp
 from .module import Module, Parameter, Sequential
+from .residual import Residual
 
 __all__ = [
     "Parameter",
@@ -62,6 +64,7 @@ __all__ = [
     "BatchNorm1d",
     "LayerNorm",
     "Sequential",
+    "Residual",
     "mlp",
     "ACTIVATIONS",
     "init",

@@ -26,7 +26,7 @@ def book_explorers() -> dict[str, tuple[int, Callable[[], Explorer]]]:
     standardized noisy line, drawn from the chapter's generator (seed 2024).
     """
     from .. import data
-    from . import backpropagation, introduction, losses, optimizers, regression, regularization
+    from . import backpropagation, introduction, losses, optimizers, practice, regression, regularization
 
     def learning_rate() -> Explorer:
         x, y = data.noisy_line(40, slope=2.0, intercept=0.0, noise=1.0, x_range=(-2.0, 2.0), rng=2024)
@@ -44,7 +44,10 @@ def book_explorers() -> dict[str, tuple[int, Callable[[], Explorer]]]:
         (5, optimizers.optimizer_explorer),
         (6, regularization.poly_ridge_explorer),
         (6, regularization.dropout_explorer),
+        (7, practice.schedule_explorer),
+        (7, practice.gradient_flow_explorer),
     ]
     names = ["approximation", "learning-rate", "linear-gd-loss", "linear-gd-path", "logistic-gd",
-             "outlier", "logit", "gradient-flow", "optimizer-paths", "polynomial-ridge", "dropout"]
+             "outlier", "logit", "gradient-flow", "optimizer-paths", "polynomial-ridge", "dropout",
+             "lr-schedules", "residual-flow"]
     return dict(zip(names, factories, strict=True))
