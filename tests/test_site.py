@@ -112,6 +112,10 @@ def _open(browser, url: str):
     return page, problems
 
 
+REPOSITORY_LINKS = r"""() => [...document.querySelectorAll('a[href]')].map(a => a.href)
+  .filter(h => /\/\/(github\.com|mybinder\.org|colab\.research\.google\.com)\//.test(h))"""
+
+
 def test_every_page_renders_offline(server, browser):
     pages = _pages()
     assert len(pages) > 1, "the site has no chapter pages"
@@ -128,8 +132,7 @@ def test_every_page_renders_offline(server, browser):
             ".map(i => i.src)"
         )
         if not os.environ.get("REPO_URL"):  # built without a repository: no button may point anywhere
-            links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
-                                  ".filter(h => /github|binder|colab/.test(h))")
+            links = page.evaluate(REPOSITORY_LINKS)
             assert not links, f"{rel}: buttons point at a repository that was never set: {links}"
         assert not page.locator(".jupyter-widgets, .widget-slider").count(), (
             f"{rel}: live ipywidgets on the static site, where no kernel can drive them")
@@ -259,3 +262,42 @@ def test_no_serious_accessibility_violations(server, browser):
                              f"{v['nodes'][0]['html'][:120]}")
         page.close()
     assert not found, "accessibility violations:\n" + "\n".join(found)
+
+
+# ------------------------------------------------------------------ phones
+
+PHONE = {"width": 390, "height": 844}
+# Every display formula either fits its box or scrolls inside it, and its number
+# does not sit on top of it; nothing makes the page wider than the screen.
+MATH_AND_OVERFLOW = """() => {
+  const bad = [];
+  const overlaps = (a, b) => !(a.right <= b.left || a.left >= b.right
+                               || a.bottom <= b.top || a.top >= b.bottom);
+  document.querySelectorAll('div.math').forEach(div => {
+    const c = div.querySelector('mjx-container');
+    if (!c) return;
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(c).overflowX);
+    if (c.scrollWidth > c.clientWidth + 1 && !scrolls) bad.push(`${div.id || 'a formula'} is cut off`);
+    if (c.getBoundingClientRect().right > div.getBoundingClientRect().right + 1)
+      bad.push(`${div.id} overflows`);
+    const eqno = div.querySelector('.eqno');
+    if (eqno && overlaps(eqno.getBoundingClientRect(), c.getBoundingClientRect()))
+      bad.push(`${div.id}: its number overlaps the formula`);
+  });
+  if (document.documentElement.scrollWidth > window.innerWidth + 1)
+    bad.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+  return bad;
+}"""
+
+
+def test_phone_width_math_and_layout(server, browser):
+    found = []
+    for rel in _pages():
+        page = browser.new_page(viewport=PHONE)
+        page.goto(f"{server}/{rel}", wait_until="load")
+        page.wait_for_load_state("networkidle")
+        if page.locator("div.math").count():
+            assert page.evaluate(MATHJAX_DONE), f"{rel}: MathJax did not start"
+        found += [f"{rel}: {problem}" for problem in page.evaluate(MATH_AND_OVERFLOW)]
+        page.close()
+    assert not found, "at 390 px wide:\n" + "\n".join(found)

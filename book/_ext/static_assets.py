@@ -1,7 +1,9 @@
-"""The kernel-free explorers on the book's pages (see ``course_lib/widgets/site.py``).
+"""The project's own static files on every page of the book (``web/static/``, a few kB).
 
-Every page gets ``web/static/explorer.js`` and its stylesheet (a few kB), and
-``a11y.js``, which repairs two accessibility faults of the theme's markup. The
+* ``explorer.js`` and ``explorer.css``: the kernel-free explorers (see
+  ``course_lib/widgets/site.py``);
+* ``a11y.js``: repairs of accessibility faults in the theme's markup;
+* ``site.css``: layout repairs (display math on phones). The
 explorers' markup comes with the notebooks' outputs; their pictures are written
 to ``_build/html/explorers/`` by ``python -m course_lib.widgets.site`` after the
 HTML build (``make book``).
@@ -23,4 +25,5 @@ def setup(app):
     app.add_js_file("explorer.js")
     app.add_js_file("a11y.js")
     app.add_css_file("explorer.css")
+    app.add_css_file("site.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
