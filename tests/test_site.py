@@ -127,6 +127,11 @@ def test_every_page_renders_offline(server, browser):
             assert page.evaluate(MATHJAX_DONE), f"{rel}: MathJax did not start"
             rendered = page.locator("mjx-container").count()
             assert rendered >= math_blocks, f"{rel}: {rendered} of {math_blocks} formulas rendered"
+        # Figures load lazily, as the reader scrolls: load them all now, to check each one.
+        page.evaluate("() => document.querySelectorAll('img[loading=lazy]')"
+                      ".forEach(i => { i.loading = 'eager'; })")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=15_000)
         broken = page.evaluate(
             "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src)"
