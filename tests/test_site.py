@@ -116,6 +116,12 @@ REPOSITORY_LINKS = r"""() => [...document.querySelectorAll('a[href]')].map(a => 
   .filter(h => /\/\/(github\.com|mybinder\.org|colab\.research\.google\.com)\//.test(h))"""
 
 
+NO_ALT_TEXT = r"""() => [...document.querySelectorAll('main img:not(.ce-overlay), article img:not(.ce-overlay)')]
+  .filter(i => { const a = (i.getAttribute('alt') || '').trim();
+                 return a.length < 12 || /\.(png|jpe?g|svg|gif)$/i.test(a) || a.includes('<Figure size'); })
+  .map(i => `${i.getAttribute('src')} (alt: "${i.getAttribute('alt') || ''}")`)"""
+
+
 def test_every_page_renders_offline(server, browser):
     pages = _pages()
     assert len(pages) > 1, "the site has no chapter pages"
@@ -136,6 +142,8 @@ def test_every_page_renders_offline(server, browser):
             "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src)"
         )
+        # Every figure says what it shows: not its file name, not matplotlib's repr.
+        no_alt = page.evaluate(NO_ALT_TEXT)
         if not os.environ.get("REPO_URL"):  # built without a repository: no button may point anywhere
             links = page.evaluate(REPOSITORY_LINKS)
             assert not links, f"{rel}: buttons point at a repository that was never set: {links}"
@@ -146,6 +154,7 @@ def test_every_page_renders_offline(server, browser):
         assert not problems.failed, f"{rel}: failed requests: {problems.failed}"
         assert not problems.console_errors, f"{rel}: console errors: {problems.console_errors}"
         assert not broken, f"{rel}: images that did not load: {broken}"
+        assert not no_alt, f"{rel}: figures whose alt text does not say what they show: {no_alt}"
         report.append((rel, math_blocks, page.locator("img").count()))
         page.close()
     chapters = [r for r in report if r[0].startswith("book/0")]

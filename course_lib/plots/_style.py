@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import matplotlib as mpl
@@ -10,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from ._describe import describe_figure
 
 __all__ = ["COLORS", "use_book_style", "new_axes", "small_multiples"]
 
@@ -28,14 +31,36 @@ COLORS = {
 }
 
 
+def _png_with_description(fig: Figure, **kwargs: Any) -> bytes | None:
+    from IPython.core.pylabtools import print_figure
+
+    return print_figure(fig, fmt="png", base64=True, metadata={"Description": describe_figure(fig)}, **kwargs)
+
+
+def _use_described_png() -> None:
+    """Inside IPython: figures display as PNG carrying their description (``_describe.py``).
+
+    The description is also the figure's plain text, the form nbval compares (it does
+    not compare PNG bytes), so a changed figure shows in the notebook tests.
+    """
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import InlineBackend, set_matplotlib_formats
+    except ImportError:  # plain Python: nothing to configure
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    set_matplotlib_formats("png")
+    kwargs = dict(InlineBackend.instance().print_figure_kwargs)
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].for_type(Figure, partial(_png_with_description, **kwargs))
+    formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(describe_figure(fig)))
+
+
 def use_book_style() -> None:
     """Set matplotlib's defaults for the book: PNG output, readable sizes, the palette."""
-    try:  # inside IPython: inline PNG figures (nbval does not compare PNG bytes)
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-        set_matplotlib_formats("png")
-    except ImportError:  # plain Python: nothing to configure
-        pass
+    _use_described_png()
     mpl.rcParams.update(
         {
             "figure.figsize": (6.4, 4.0),
