@@ -116,7 +116,8 @@ REPOSITORY_LINKS = r"""() => [...document.querySelectorAll('a[href]')].map(a => 
   .filter(h => /\/\/(github\.com|mybinder\.org|colab\.research\.google\.com)\//.test(h))"""
 
 
-NO_ALT_TEXT = r"""() => [...document.querySelectorAll('main img:not(.ce-overlay), article img:not(.ce-overlay)')]
+# An explorer's overlay (alt="") is drawn over its described picture.
+NO_ALT_TEXT = r"""() => [...document.querySelectorAll('article img:not(.ce-overlay)')]
   .filter(i => { const a = (i.getAttribute('alt') || '').trim();
                  return a.length < 12 || /\.(png|jpe?g|svg|gif)$/i.test(a) || a.includes('<Figure size'); })
   .map(i => `${i.getAttribute('src')} (alt: "${i.getAttribute('alt') || ''}")`)"""
