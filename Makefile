@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint unit nbval site bench bench-grading book vendor notebooks exercises exercises-check clean
+.PHONY: install test lint unit nbval site pdf pdf-test bench bench-grading book vendor notebooks exercises exercises-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ lint: install
 
 ## Unit, property and PyTorch-reference tests of course_lib, and the widgets' compute functions.
 unit: install
-	$(PY) -m pytest -n 2 tests --ignore=tests/test_site.py
+	$(PY) -m pytest -n 2 tests --ignore=tests/test_site.py --ignore=tests/test_pdf.py
 
 ## Re-run every chapter notebook and compare with its committed outputs (nbval strict).
 nbval: install
@@ -30,8 +30,9 @@ nbval: install
 site: book
 	$(PY) -m pytest tests/test_site.py
 
-## Everything CI runs: lint, unit tests, notebooks, then build the site and test it in a browser.
-test: lint unit nbval site
+## Everything CI runs: lint, unit tests, notebooks, then build the site and test it in a browser,
+## then print the book to PDF and check it.
+test: lint unit nbval site pdf-test
 
 VENDOR := _build/vendor
 
@@ -54,6 +55,17 @@ book: install vendor
 	rm -rf _build/html/explorers
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m course_lib.widgets.site _build/html --jobs 2
 	@echo "The site is at _build/html/index.html"
+
+## The whole book as one PDF, offline: Sphinx's single-page HTML printed by the
+## headless Chromium the tests use (tools/make_pdf.py). No LaTeX needed.
+pdf: install vendor
+	$(VENV)/bin/jupyter-book build --builder singlehtml --warningiserror --keep-going .
+	rm -rf _build/singlehtml/vendor && cp -r $(VENDOR) _build/singlehtml/vendor && rm _build/singlehtml/vendor/.done
+	$(PY) -m tools.make_pdf _build/singlehtml _build/pdf/book.pdf
+
+## The PDF opened with pypdf: every chapter's title, its outline and internal links.
+pdf-test: pdf
+	$(PY) -m pytest tests/test_pdf.py
 
 ## Re-execute the chapter notebooks in place (after editing one).
 notebooks: install

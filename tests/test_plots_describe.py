@@ -34,6 +34,15 @@ def test_a_panel_names_its_title_content_axes_and_legend():
     assert "Figure size" not in text
 
 
+def test_mathtext_is_said_in_words():
+    fig, (ax,) = new_axes()
+    ax.plot([1, 2], [1, 2])
+    ax.set(xlabel=r"batch size $B$", ylabel=r"$\frac{\sigma^2}{B}\,\|\bar g\|$", title=r"$\eta = 0.1$")
+    text = describe_figure(fig)
+    assert "“eta = 0.1”" in text and "x: batch size B from" in text
+    assert "y: (sigma^2)/(B) |g-bar| from" in text and "\\" not in text and "$" not in text
+
+
 def test_each_panel_is_described_and_colour_bars_are_not_panels():
     fig, axes = new_axes(2)
     x, y = np.meshgrid(np.linspace(-2, 2, 20), np.linspace(-1, 1, 20))

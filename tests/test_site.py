@@ -12,25 +12,18 @@ picture must change. Screenshots of two pages are kept in ``_build/screenshots/`
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from tools.browsing import CHROMIUM, MATHJAX_DONE, launch, load_all_images, move_control, serve
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = os.environ.get("CI") == "true"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def _missing(reason: str) -> None:
@@ -48,18 +41,8 @@ def _pages() -> list[str]:
 def server():
     if not (SITE / "index.html").exists():
         _missing(f"no built site at {SITE}: run `make book` first")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest's output clean
-        pass
+    with serve(SITE) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +51,7 @@ def browser():
         _missing("Chromium not found: install it with `apt-get install chromium` (Debian)")
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -96,12 +79,6 @@ class PageProblems:
                 route.abort()
 
         page.route("**/*", route)
-
-
-MATHJAX_DONE = """() => new Promise(resolve => {
-  if (!window.MathJax || !MathJax.startup) { resolve(false); return; }
-  MathJax.startup.promise.then(() => resolve(true));
-})"""
 
 
 def _open(browser, url: str):
@@ -135,10 +112,7 @@ def test_every_page_renders_offline(server, browser):
             rendered = page.locator("mjx-container").count()
             assert rendered >= math_blocks, f"{rel}: {rendered} of {math_blocks} formulas rendered"
         # Figures load lazily, as the reader scrolls: load them all now, to check each one.
-        page.evaluate("() => document.querySelectorAll('img[loading=lazy]')"
-                      ".forEach(i => { i.loading = 'eager'; })")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=15_000)
+        load_all_images(page)
         broken = page.evaluate(
             "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src)"
@@ -182,20 +156,6 @@ SHOWN = """fig => [...fig.querySelectorAll('.ce-figure img')].every(
     i => i.complete && i.naturalWidth > 0 && !i.src.startsWith('data:'))"""
 
 
-def _move(control) -> None:
-    """Move a control one step with the keyboard, as a reader would."""
-    kind = control.evaluate("el => el.type")
-    control.focus()
-    if kind == "checkbox":
-        control.press("Space")
-    elif kind == "range":
-        at_end = control.evaluate("el => Number(el.value) >= Number(el.max)")
-        control.press("ArrowLeft" if at_end else "ArrowRight")
-    else:  # a <select>
-        at_end = control.evaluate("el => el.selectedIndex === el.options.length - 1")
-        control.press("ArrowUp" if at_end else "ArrowDown")
-
-
 def _chapter_pages() -> list[str]:
     return [p for p in _pages() if p.startswith("book/0")]
 
@@ -224,7 +184,7 @@ def test_every_explorer_control_changes_its_picture(server, browser):
                 control.focus()  # the first touch loads the manifest and sets the shown frame
                 page.wait_for_function(FRAME, arg=figure.element_handle(), timeout=10_000)
                 before = figure.evaluate(FRAME)
-                _move(control)
+                move_control(control)
                 try:
                     page.wait_for_function(f"fig => fig.dataset.frame !== {before!r}",
                                            arg=figure.element_handle(), timeout=5_000)

@@ -13,6 +13,7 @@ A drawing function that knows better says so with :func:`set_description`.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import matplotlib.collections as mcoll
@@ -39,9 +40,22 @@ def _number(v: float) -> str:
     return f"{v:.3g}".replace("e+0", "e").replace("e-0", "e-")
 
 
+_SPACES = re.compile(r"\\[,;:!]|\\q?quad\b")
+_FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+_ACCENT = re.compile(r"\\(bar|hat|tilde|vec)\s*(\{[^{}]*\}|\\?[A-Za-z])")
+_STYLE = re.compile(r"\\(?:mathrm|mathbf|mathbb|mathcal|operatorname|text|left|right|big|Big)\b\s*")
+
+
 def _clean(text: str) -> str:
-    """Mathtext as words a screen reader can say: ``$\\eta$`` → ``eta``."""
-    out = text.replace("$", "").replace("\\mathrm", "").replace("\\", "")
+    """Mathtext as words a screen reader can say.
+
+    ``$\\eta$`` → ``eta``, ``$\\frac{\\sigma^2}{B}$`` → ``(sigma^2)/(B)``, ``$\\bar g$`` → ``g-bar``.
+    """
+    out = _SPACES.sub(" ", text.replace("$", ""))
+    while _FRAC.search(out):
+        out = _FRAC.sub(r"(\1)/(\2)", out)
+    out = _ACCENT.sub(lambda m: f"{m.group(2).strip('{}').lstrip(chr(92))}-{m.group(1)}", out)
+    out = _STYLE.sub("", out).replace("\\", "")
     for ch in "{}":
         out = out.replace(ch, "")
     return " ".join(out.split())
