@@ -91,7 +91,8 @@ def executed(tmp_path_factory) -> tuple[Path, nbformat.NotebookNode]:
                                          nbformat.v4.new_code_cell(NOTEBOOK_CELL)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    nbformat.write(nb, folder / "chapter.ipynb")
+    (folder / "book").mkdir()  # a chapter sits in a folder, as the book's do
+    nbformat.write(nb, folder / "book" / "chapter.ipynb")
     return folder, nb
 
 
@@ -111,10 +112,10 @@ def test_on_the_site_the_description_is_the_alt_text(executed, tmp_path):
     ext = Path(__file__).resolve().parents[1] / "book" / "_ext"
     (src / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ext)!r})\n"
-        "extensions = ['myst_nb', 'site_fixes']\nnb_execution_mode = 'off'\nroot_doc = 'chapter'\n")
+        "extensions = ['myst_nb', 'site_fixes']\nnb_execution_mode = 'off'\nroot_doc = 'book/chapter'\n")
     app = Sphinx(str(src), str(src), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
                  status=None, warning=io.StringIO(), freshenv=True)
     app.build()
-    html = (tmp_path / "html" / "chapter.html").read_text()
+    html = (tmp_path / "html" / "book" / "chapter.html").read_text()
     assert 'alt="Figure. “Loss”: line; x: step from' in html
     assert ".png\"" not in html.split("alt=")[1].split(" src=")[0]

@@ -62,7 +62,11 @@ def _figure_alt_text(app, doctree, docname) -> None:
         uri = image.get("uri", "")
         if image.get("alt") or not uri.lower().endswith(".png"):
             continue
-        path = Path(app.env.relfn2path(uri, docname)[1])
+        # myst-nb writes a notebook's outputs under the build folder and gives their
+        # path from the source root; a hand-written image is relative to its page.
+        path = Path(app.srcdir) / uri
+        if not path.is_file():
+            path = Path(app.env.relfn2path(uri, docname)[1])
         text = _png_description(path) if path.is_file() else ""
         if text:
             image["alt"] = text
