@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import textwrap
 from pathlib import Path
 
@@ -81,6 +82,11 @@ NOTEBOOK_CELL = textwrap.dedent("""
     ax.plot([0, 1, 2], [3.0, 1.0, 0.5])
     ax.set(title="Loss", xlabel="step", ylabel="loss")
 """)
+GRID_CELL = textwrap.dedent("""
+    from course_lib.plots import small_multiples
+    fig = small_multiples(lambda k, ax: ax.plot([0, 1, 2], [0, k, 2 * k]), [1, 2, 3], ["one", "two", "three"],
+                          ncols=2, suptitle="Three slopes")
+""")
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +94,8 @@ def executed(tmp_path_factory) -> tuple[Path, nbformat.NotebookNode]:
     """A one-cell notebook run in a real kernel, as a chapter is."""
     folder = tmp_path_factory.mktemp("book")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A chapter"),
-                                         nbformat.v4.new_code_cell(NOTEBOOK_CELL)])
+                                         nbformat.v4.new_code_cell(NOTEBOOK_CELL),
+                                         nbformat.v4.new_code_cell(GRID_CELL)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     (folder / "book").mkdir()  # a chapter sits in a folder, as the book's do
@@ -105,6 +112,28 @@ def test_in_a_notebook_the_png_and_the_plain_text_carry_the_description(executed
     assert output["data"]["text/plain"] == description
 
 
+def _png(output) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"])))
+
+
+def test_a_grid_of_panels_carries_where_each_panel_is(executed):
+    _, nb = executed
+    (output,) = [o for o in nb.cells[2].outputs if "image/png" in o.get("data", {})]
+    with _png(output) as img:
+        layout = json.loads(img.info["Panels"])
+        width, height = img.size
+        crops = [img.crop(tuple(p["box"])) for p in layout["panels"]]
+    assert layout["title"] == "Three slopes"
+    assert [p["alt"].split(":")[0] for p in layout["panels"]] == ["“one”", "“two”", "“three”"]
+    for panel, crop in zip(layout["panels"], crops, strict=True):
+        left, top, right, bottom = panel["box"]
+        assert 0 <= left < right <= width and 0 <= top < bottom <= height
+        assert 150 < right - left < width * 0.6, "a panel's box should hold one panel of the 2-column grid"
+        assert len(crop.getcolors(maxcolors=1 << 16) or range(3)) > 2, "a panel's crop is blank"
+    (a, b, c) = (p["box"] for p in layout["panels"])
+    assert a[2] <= b[0] + 10 and a[3] <= c[1] + 10  # two panels side by side, the third below
+
+
 def test_on_the_site_the_description_is_the_alt_text(executed, tmp_path):
     from sphinx.application import Sphinx
 
@@ -119,3 +148,9 @@ def test_on_the_site_the_description_is_the_alt_text(executed, tmp_path):
     html = (tmp_path / "html" / "book" / "chapter.html").read_text()
     assert 'alt="Figure. “Loss”: line; x: step from' in html
     assert ".png\"" not in html.split("alt=")[1].split(" src=")[0]
+    # The grid is shown whole, and cut into its panels for phones (site.css picks one).
+    assert html.count('class="course-panels-whole') == 1
+    panels = html.split('<div class="course-panels')[1]
+    assert "Three slopes" in panels and panels.count("<img") >= 3
+    assert 'alt="“three”: line;' in panels
+    assert len(list((tmp_path / "html" / "_images").glob("*-panel3.png"))) == 1

@@ -259,6 +259,13 @@ MATH_AND_OVERFLOW = """() => {
     if (eqno && overlaps(eqno.getBoundingClientRect(), c.getBoundingClientRect()))
       bad.push(`${div.id}: its number overlaps the formula`);
   });
+  // A figure shrunk more than 2.2 times has specks for labels (small-multiples grids
+  // show their panels one by one instead).
+  document.querySelectorAll('article img').forEach(img => {
+    if (!img.offsetParent || !img.naturalWidth || !img.clientWidth) return;
+    const shrink = img.naturalWidth / img.clientWidth;
+    if (shrink > 2.2) bad.push(`${img.src.split('/').pop()} is shrunk ${shrink.toFixed(1)} times`);
+  });
   if (document.documentElement.scrollWidth > window.innerWidth + 1)
     bad.push(`the page is ${document.documentElement.scrollWidth} px wide`);
   return bad;
@@ -273,6 +280,7 @@ def test_phone_width_math_and_layout(server, browser):
         page.wait_for_load_state("networkidle")
         if page.locator("div.math").count():
             assert page.evaluate(MATHJAX_DONE), f"{rel}: MathJax did not start"
+        load_all_images(page)
         found += [f"{rel}: {problem}" for problem in page.evaluate(MATH_AND_OVERFLOW)]
         page.close()
     assert not found, "at 390 px wide:\n" + "\n".join(found)

@@ -21,7 +21,7 @@ import matplotlib.contour as mcontour
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["describe_figure", "set_description"]
+__all__ = ["describe_axes", "describe_figure", "set_description"]
 
 _OWN = "course_lib_description"  # the figure attribute set_description writes
 
@@ -100,7 +100,8 @@ def _legend(ax: Axes) -> str:
     return f"; legend: {', '.join(labels)}" if labels else ""
 
 
-def _describe_axes(ax: Axes) -> str:
+def describe_axes(ax: Axes) -> str:
+    """One panel: its title, what is drawn, its axes (label, range, scale) and its legend."""
     kinds = _kinds(ax)
     what = " and ".join(kinds) if kinds else "empty axes"
     title = _clean(ax.get_title())
@@ -132,6 +133,6 @@ def describe_figure(fig: Figure) -> str:
     if not panels:
         return head
     if len(panels) == 1:
-        return f"{head} {_describe_axes(panels[0])}."
-    parts = [f"Panel {k}, {_describe_axes(ax)}" for k, ax in enumerate(panels, 1)]
+        return f"{head} {describe_axes(panels[0])}."
+    parts = [f"Panel {k}, {describe_axes(ax)}" for k, ax in enumerate(panels, 1)]
     return f"{head} {len(panels)} panels. " + ". ".join(parts) + "."
