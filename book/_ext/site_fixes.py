@@ -10,6 +10,10 @@ and the site's budget benchmark (bench/site_budget.py).
   ``html_context`` in _config.yml would replace the context JB1 fills in).
 * A chapter's figures load when the reader scrolls to them (``loading="lazy"``),
   not all with the page (chapter 5 has 15 figures, 1.3 MB).
+* MyST-NB's folded code cells (tag ``hide-input``) are ``<summary>`` elements
+  labelled "Toggle hidden content" while they read "Show code cell source": axe
+  reports the mismatch as serious (a voice user saying what they see would not
+  find them). Without the label, the visible text names them.
 """
 
 from __future__ import annotations
@@ -41,8 +45,17 @@ def _lazy_images(app, pagename, templatename, context, doctree) -> None:
         context["body"] = _IMG.sub('<img loading="lazy" ', context["body"])
 
 
+_SUMMARY_LABEL = re.compile(r'(<summary\b[^>]*?) aria-label="Toggle hidden content"')
+
+
+def _summary_names(app, pagename, templatename, context, doctree) -> None:
+    if "body" in context:
+        context["body"] = _SUMMARY_LABEL.sub(r"\1", context["body"])
+
+
 def setup(app):
     app.connect("config-inited", _set_default_mode, priority=900)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _lazy_images, priority=900)
+    app.connect("html-page-context", _summary_names, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
