@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint unit nbval site pdf pdf-test bench bench-grading book vendor notebooks exercises exercises-check clean
+.PHONY: install test lint unit nbval site pdf pdf-test bench bench-grading book serve repo-url vendor notebooks exercises exercises-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +54,19 @@ book: install vendor
 	rm -rf _build/html/vendor && cp -r $(VENDOR) _build/html/vendor && rm _build/html/vendor/.done
 	rm -rf _build/html/explorers
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m course_lib.widgets.site _build/html --jobs 2
-	@echo "The site is at _build/html/index.html"
+	@echo "The site is in _build/html: run \`make serve\` and open http://localhost:$(PORT)/ (opened as a file, its search breaks)"
+
+## Serve the built site on this machine only (the search needs http://, not file://).
+PORT ?= 8000
+serve:
+	@test -f _build/html/index.html || { echo "No site yet: run \`make book\` first"; exit 1; }
+	@echo "Serving _build/html at http://localhost:$(PORT)/ (Ctrl-C stops)"
+	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+## Write the repository URL into every chapter's Colab install cell (tools/set_repo_url.py).
+repo-url: install
+	@test -n "$(REPO_URL)" || { echo "usage: make repo-url REPO_URL=https://github.com/OWNER/REPO"; exit 1; }
+	$(PY) tools/set_repo_url.py "$(REPO_URL)"
 
 ## The whole book as one PDF, offline: Sphinx's single-page HTML printed by the
 ## headless Chromium the tests use (tools/make_pdf.py). No LaTeX needed.

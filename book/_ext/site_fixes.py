@@ -17,6 +17,10 @@ and the site's budget benchmark (bench/site_budget.py).
 * A small-multiples grid (``course_lib.plots.small_multiples``) is also cut into
   its panels, which phones show one under the other at full size instead of the
   whole grid shrunk to specks (web/static/site.css switches between the two).
+* MyST-NB's folded code cells (tag ``hide-input``) are ``<summary>`` elements
+  labelled "Toggle hidden content" while they read "Show code cell source": axe
+  reports the mismatch as serious (a voice user saying what they see would not
+  find them). Without the label, the visible text names them.
 """
 
 from __future__ import annotations
@@ -101,6 +105,12 @@ def _describe_figures(app, doctree) -> None:
         if layout:
             image["classes"].append("course-panels-whole")
             image.parent.insert(image.parent.index(image) + 1, _phone_panels(path, uri, layout))
+_SUMMARY_LABEL = re.compile(r'(<summary\b[^>]*?) aria-label="Toggle hidden content"')
+
+
+def _summary_names(app, pagename, templatename, context, doctree) -> None:
+    if "body" in context:
+        context["body"] = _SUMMARY_LABEL.sub(r"\1", context["body"])
 
 
 def setup(app):
@@ -108,4 +118,5 @@ def setup(app):
     app.connect("config-inited", _set_default_mode, priority=900)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _lazy_images, priority=900)
+    app.connect("html-page-context", _summary_names, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
