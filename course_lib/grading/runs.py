@@ -36,7 +36,7 @@ CURVE_KINDS = ("healthy", "lr too high", "lr too low", "overfitting", "underfitt
 Array = NDArray[np.float64]
 
 
-def _falling(rng: np.random.Generator, t: Array, start: float, end: float, rate: float) -> Array:
+def _falling(t: Array, start: float, end: float, rate: float) -> Array:
     """An exponential approach from ``start`` to ``end``, ``rate`` per epoch."""
     return end + (start - end) * np.exp(-rate * t)
 
@@ -50,8 +50,8 @@ def _curves(kind: int, rng: np.random.Generator, n_epochs: int, log_c: float) ->
     t = np.arange(n_epochs, dtype=np.float64)
     start = log_c * rng.uniform(0.9, 1.05)
     if kind == 0:  # healthy: both fall and flatten, a modest gap
-        train = _falling(rng, t, start, rng.uniform(0.01, 0.08), rng.uniform(0.3, 0.6))
-        val = _falling(rng, t, start, rng.uniform(0.12, 0.3), rng.uniform(0.3, 0.6))
+        train = _falling(t, start, rng.uniform(0.01, 0.08), rng.uniform(0.3, 0.6))
+        val = _falling(t, start, rng.uniform(0.12, 0.3), rng.uniform(0.3, 0.6))
         return _jitter(rng, train, 0.03), _jitter(rng, val, 0.03)
     if kind == 1:  # rate too high: jagged and rising, far from zero
         base = rng.uniform(0.6, 1.2) * (1 + rng.uniform(0.02, 0.06) * t)
@@ -60,28 +60,29 @@ def _curves(kind: int, rng: np.random.Generator, n_epochs: int, log_c: float) ->
         return train, val
     if kind == 2:  # rate too low: both fall slowly and steadily, almost together
         end = rng.uniform(0.2, 0.6)
-        train = _falling(rng, t, start, end, rng.uniform(0.5, 1.2) / n_epochs)
+        train = _falling(t, start, end, rng.uniform(0.5, 1.2) / n_epochs)
         val = train * rng.uniform(1.02, 1.08)
         return _jitter(rng, train, 0.01), _jitter(rng, val, 0.01)
     if kind == 3:  # overfitting: training loss falls by orders of magnitude, validation turns up early
         train = start * np.exp(-t * np.log(start / rng.uniform(1e-4, 1e-3)) / (n_epochs - 1))
         best = rng.integers(2, n_epochs // 4)
         floor = rng.uniform(0.4, 0.8)
-        val = floor + (start - floor) * np.exp(-t / max(best / 3, 0.5)) + rng.uniform(0.02, 0.06) * np.maximum(t - best, 0)
+        rise = rng.uniform(0.02, 0.06) * np.maximum(t - best, 0)  # past its best epoch the model memorises
+        val = floor + (start - floor) * np.exp(-t / max(best / 3, 0.5)) + rise
         return _jitter(rng, train, 0.03), _jitter(rng, val, 0.02)
     if kind == 4:  # underfitting: both level off high, close together
         floor = rng.uniform(0.8, 1.4)
-        train = _falling(rng, t, start, floor, rng.uniform(0.4, 0.8))
-        val = _falling(rng, t, start, floor * rng.uniform(1.03, 1.15), rng.uniform(0.4, 0.8))
+        train = _falling(t, start, floor, rng.uniform(0.4, 0.8))
+        val = _falling(t, start, floor * rng.uniform(1.03, 1.15), rng.uniform(0.4, 0.8))
         return _jitter(rng, train, 0.01), _jitter(rng, val, 0.01)
     # data bug (shuffled labels): training falls slowly by memorising, validation stays above log C
-    train = _falling(rng, t, start, rng.uniform(0.8, 1.6), rng.uniform(1.0, 2.0) / n_epochs)
+    train = _falling(t, start, rng.uniform(0.8, 1.6), rng.uniform(1.0, 2.0) / n_epochs)
     val = log_c * rng.uniform(1.02, 1.1) + rng.uniform(0.005, 0.02) * t
     return _jitter(rng, train, 0.01), _jitter(rng, val, 0.005)
 
 
 def learning_curves(p: dict[str, Any], rng: np.random.Generator) -> dict[str, NDArray[Any]]:
-    """``n_runs`` runs (default 12) of ``n_epochs`` (default 30) epochs, ``n_classes`` (default 10) classes."""
+    """``n_runs`` runs (default 12) of ``n_epochs`` epochs (default 30), ``n_classes`` (default 10)."""
     n_runs, n_epochs = int(p.get("n_runs", 12)), int(p.get("n_epochs", 30))
     log_c = float(np.log(int(p.get("n_classes", 10))))
     kinds = rng.permutation(np.resize(np.arange(len(CURVE_KINDS)), n_runs))  # every shape, as evenly as fits
@@ -100,12 +101,13 @@ def range_test(p: dict[str, Any], rng: np.random.Generator) -> dict[str, NDArray
     """
     n = int(p.get("num_steps", 100))
     start = 10.0 ** rng.uniform(-6, -5)
-    lrs = start * (10.0 ** rng.uniform(6, 7) / 1.0) ** (np.arange(n) / (n - 1))
+    lrs = start * (10.0 ** rng.uniform(6, 7)) ** (np.arange(n) / (n - 1))  # six to seven decades
     log_lr = np.log10(lrs)
     cliff = 10.0 ** rng.uniform(log_lr[n // 2], log_lr[int(0.8 * n)])
     fall = np.log10(cliff) - rng.uniform(1.5, 2.5)  # the middle of the fall, in decades
     l0, floor = rng.uniform(2.0, 2.5), rng.uniform(0.1, 0.5)
-    curve = floor + (l0 - floor) / (1 + np.exp(3.0 * (log_lr - fall))) + floor * np.maximum(lrs / cliff - 1, 0) ** 2 * 20
+    blow_up = 20 * floor * np.maximum(lrs / cliff - 1, 0) ** 2
+    curve = floor + (l0 - floor) / (1 + np.exp(3.0 * (log_lr - fall))) + blow_up
     stop = np.flatnonzero(curve > 4 * floor)
     stop = stop[stop > np.argmin(curve)]
     end = int(stop[0]) + 1 if stop.size else n
