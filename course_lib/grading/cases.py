@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import runs
 from .spec import ItemSpec, SpecError
 
 __all__ = [
@@ -129,7 +130,9 @@ def _linear(p: dict[str, Any], rng: np.random.Generator) -> dict[str, NDArray[An
 
 
 # Data sets an item can draw from (``"data": {"kind": ...}``); an explicit registry.
-DATASETS = {"blobs": _blobs, "linear": _linear}
+# ``runs`` has the synthetic runs of the diagnostic items, whose held-back arrays hold the cause.
+DATASETS = {"blobs": _blobs, "linear": _linear, "learning_curves": runs.learning_curves,
+            "range_test": runs.range_test, "gd_run": runs.gd_run}
 
 
 def _random_case(cases: dict[str, Any], rng: np.random.Generator, label: str) -> Case:
