@@ -429,7 +429,7 @@ def test_check_handles_raising_and_missing(exercise_dir: Path, capsys: pytest.Ca
     assert check("sigmoid", function=sigmoid).passed == 0
     assert "NotImplementedError" in capsys.readouterr().out
     assert check("no_such_item").total == 0
-    assert "no public cases" in capsys.readouterr().out
+    assert "no graded item of that name" in capsys.readouterr().out
 
 
 def test_check_finds_function_in_user_namespace(exercise_dir: Path, capsys: pytest.CaptureFixture) -> None:
