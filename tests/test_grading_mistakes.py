@@ -148,10 +148,11 @@ def test_relu_grad_at_zero_one(slope: float) -> None:
     wrong = np.where(z >= 0, 1.0, slope)
     _fires("relu_grad_at_zero_one", args, _out(a, da, is_tuple=True), _out(a, wrong, is_tuple=True))
     assert np.array_equal(activations.relu_grad(z), activations.leaky_relu_grad(z, 0.0))
-    no_zero = {"z": np.array([-1.0, 2.0]), "negative_slope": np.array(slope)}  # nothing to tell apart
-    right = _out(activations.leaky_relu(no_zero["z"], slope), activations.leaky_relu_grad(no_zero["z"], slope),
-                 is_tuple=True)
-    assert detect(["relu_grad_at_zero_one"], no_zero, right, _out([0.0, 0.0], [5.0, 5.0], is_tuple=True)) == []
+    z = np.array([-1.0, 2.0])  # no zero: nothing to tell apart
+    no_zero = {"z": z, "negative_slope": np.array(slope)}
+    right = _out(activations.leaky_relu(z, slope), activations.leaky_relu_grad(z, slope), is_tuple=True)
+    wrong = _out(activations.leaky_relu(z, slope), np.where(z >= 0, 1.0, slope) + 5.0, is_tuple=True)
+    assert detect(["relu_grad_at_zero_one"], no_zero, right, wrong) == []
 
 
 # ---------------------------------------------------------------- BatchNorm's running variance
