@@ -80,8 +80,8 @@ class Cluster:
 
     def _start(self, cmd: list[str], env: dict[str, str], log: Path) -> None:
         with open(log, "wb") as fh:
-            self.procs.append(subprocess.Popen(cmd, env=env, cwd=self.root, stdout=fh, stderr=subprocess.STDOUT,
-                                               start_new_session=True))
+            self.procs.append(subprocess.Popen(cmd, env=env, cwd=self.root, stdout=fh,
+                                               stderr=subprocess.STDOUT, start_new_session=True))
 
     def worker_process(self, k: int) -> psutil.Process:
         """The worker process (the nanny's child) of worker ``k``."""
@@ -149,9 +149,9 @@ def test_the_cluster_grades_a_batch_like_local_grading(tmp_path: Path, cluster: 
     for name in pages:
         assert (tmp_path / "fb-dask" / name).read_bytes() == (tmp_path / "fb-local" / name).read_bytes()
 
-    resumed = subprocess.run(_grade_cmd(*subs, "--out", "dask.csv", "--resume", "--scheduler", cluster.address,
-                                        *common), cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                             timeout=600)
+    resumed = subprocess.run(_grade_cmd(*subs, "--out", "dask.csv", "--resume", "--scheduler",
+                                        cluster.address, *common), cwd=tmp_path, env=_env(),
+                             capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 1 and "resuming: 4 of 8" in resumed.stderr, resumed.stderr[-3000:]
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
 
@@ -212,9 +212,33 @@ def test_a_killed_worker_retries_once_then_gives_an_error_row(tmp_path: Path, cl
     # died with them (bwrap --die-with-parent): no process of the workers' sandbox uids is left.
     assert not any(list(t.glob("course-grading-*/in-*/b_01_demo.ipynb")) for t in cluster.tmpdirs)
     time.sleep(1.0)
-    left = [p.pid for p in psutil.process_iter(["uids"])
+    assert _sandbox_processes(cluster) == []
+
+
+def _sandbox_processes(cluster: Cluster) -> list[int]:
+    return [p.pid for p in psutil.process_iter(["uids"])
             if p.info["uids"] and cluster.uid_base + 1000 <= p.info["uids"].real < cluster.uid_base + 3000]
-    assert left == []
+
+
+def test_ctrl_c_stops_the_workers_sandboxes(tmp_path: Path, cluster: Cluster, cache: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _hanging_notebook(subs / "hang_01_demo.ipynb")
+    with open(tmp_path / "stderr.txt", "w") as err:
+        proc = subprocess.Popen(_grade_cmd(str(subs / "hang_01_demo.ipynb"), "--out", "g.csv", "--solutions",
+                                           str(SOLUTION), "--secret", SECRET, "--cache", str(cache),
+                                           "--scheduler", cluster.address, "--cell-timeout", "500"),
+                                cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=err)
+        _holder(cluster, "hang_01_demo.ipynb", time.monotonic() + 300)
+        deadline = time.monotonic() + 60
+        while not _sandbox_processes(cluster) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _sandbox_processes(cluster), "the submission's kernel never started"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    assert "--resume" in (tmp_path / "stderr.txt").read_text(encoding="utf-8")
+    time.sleep(1.0)
+    assert _sandbox_processes(cluster) == []
 
 
 def test_no_scheduler_or_no_distributed_is_one_line(tmp_path: Path) -> None:

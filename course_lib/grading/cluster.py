@@ -221,8 +221,12 @@ class DaskExecutor:
             finished = True
         finally:
             if not finished:
-                self._stop(name, [f for f in running.futures])
-            self.client.unregister_worker_plugin(name)
+                self._stop(name, list(running.futures))
+            try:
+                self.client.unregister_worker_plugin(name)
+            except Exception as exc:  # noqa: BLE001 - e.g. the scheduler is gone: nothing left to tidy
+                print(f"warning: could not remove the grading plugin from the workers: {exc}",
+                      file=sys.stderr)
 
     def _result(self, grader: Grader, fut: Any, sub: Path, sha: str) -> SubmissionResult:
         try:
