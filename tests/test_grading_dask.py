@@ -4,8 +4,9 @@ its own nanny, one thread) on localhost, started with Dask's own command line.
 * The same batch graded through ``--scheduler`` and with ``--jobs 2`` here gives the same CSV byte for
   byte (and the same feedback pages), bad inputs included; ``--resume`` works through the cluster.
 * A worker process killed while it grades a submission: the scheduler (``allowed-failures`` 1) tries
-  the submission again on a live worker; killed again, it becomes an error row, and every other
-  submission of the batch still gets its rows.
+  the submission again on a live worker; killed again, it becomes an error row, and the rows of the
+  rest of the batch (graded before the kills, so that no other submission is waiting on the killed
+  worker: Dask counts a worker's death against those too) are all there.
 * No scheduler there, or no ``distributed`` package: one line, exit code 2.
 
 Each worker has its own TMPDIR (so the test can see which one holds a submission) and its own range
@@ -187,6 +188,10 @@ def test_a_killed_worker_retries_once_then_gives_an_error_row(tmp_path: Path, cl
                                            "--cell-timeout", "500", "--timeout", "550"),
                                 cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=err, text=True)
         deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # the other three are graded: only b is in flight
+            if (tmp_path / "g.csv").exists() and len(_rows(tmp_path / "g.csv")) == 3 * 5:
+                break
+            time.sleep(0.2)
         killed = []
         for _ in range(2):  # the first attempt, then the scheduler's one retry
             k, copy = _holder(cluster, "b_01_demo.ipynb", deadline)

@@ -12,8 +12,8 @@ What travels, and what stays here:
   each builds a grader from it (:meth:`Grader.from_plan`) in the same isolation mode as here.
 * Each submission is read here (a symlink refused, as locally) and sent as bytes with
   ``Client.submit``; the worker writes it under its own private temporary folder, grades it
-  in its own sandbox with its own installed course_lib, and sends the result back. At most
-  twice as many submissions as the cluster has threads are in flight at once.
+  in its own sandbox with its own installed course_lib, and sends the result back. As many
+  submissions are in flight as the cluster has threads (more would wait on the workers).
 * A worker process that dies mid-submission (killed, out of memory, its machine lost) is
   handled by Dask's scheduler: the submission is tried again on a live worker, up to the
   scheduler's ``distributed.scheduler.allowed-failures`` times (Dask's default 3; start the
@@ -182,7 +182,10 @@ class DaskExecutor:
         return name
 
     def _window(self) -> int:
-        return max(4, 2 * sum(self.client.nthreads().values()))
+        """Submissions in flight: one per worker thread. Dask assigns a task to a worker as soon as
+        it is submitted, and a worker's death counts against every task assigned to it, running or
+        waiting: more in flight would let one dying worker use up the retries of its waiting ones."""
+        return max(1, sum(self.client.nthreads().values()))
 
     def grade(self, grader: Grader, submissions: list[Path]) -> Iterator[tuple[int, SubmissionResult]]:
         name = self._start(grader)
