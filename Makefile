@@ -91,7 +91,7 @@ exercises: install
 exercises-check: install
 	$(PY) -m course_lib.grading generate --check
 
-## Grading speed: 40 solved notebooks, two at a time.
+## Grading speed: 40 solved notebooks with --jobs 1 and 2, and on Dask with 1 and 2 local workers.
 bench-grading: install
 	$(PY) bench/grade_speed.py
 
