@@ -12,31 +12,58 @@ bookmarks pane) and internal links. No LaTeX is needed.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
 
 from tools.browsing import MATHJAX_DONE, launch, load_all_images, serve
 
+_SEARCH = "searchindex.js"
 # Page numbers in the footer; Chromium fills the spans' classes in.
 FOOTER = ('<div style="font-size:8px; width:100%; text-align:center; color:#555;">'
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
 
 
+def single_page(site: Path) -> Path:
+    """The book's one page, as ``site/print.html``, its links to itself made anchors.
+
+    Jupyter Book's ``index.html`` only redirects to the root document
+    (``book/intro.html``), which Sphinx writes with paths relative to the build's
+    top folder and links such as ``book/intro.html#ch5-momentum``. Served from the
+    top folder, with those links turned into ``#ch5-momentum``, every asset loads and
+    every cross-reference stays inside the PDF.
+    """
+    index = site / "index.html"
+    if not index.is_file():
+        raise FileNotFoundError(f"no single-page build at {site}: `make pdf` builds it first")
+    found = re.search(r'url=([^"\s]+)"', index.read_text(encoding="utf-8"))
+    root = found.group(1) if found else "index.html"
+    html = (site / root).read_text(encoding="utf-8")
+    html = html.replace(f'href="{root}#', 'href="#').replace(f'href="{root}"', 'href="#"')
+    page = site / "print.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
 def print_pdf(site: Path, out: Path, *, timeout_s: float = 300) -> int:
-    """Print ``site/index.html`` to ``out``; returns the PDF's size in bytes."""
+    """Print the single-page build in ``site`` to ``out``; returns the PDF's size in bytes."""
     from playwright.sync_api import sync_playwright
 
-    if not (site / "index.html").is_file():
-        raise FileNotFoundError(f"no single-page build at {site}: `make pdf` builds it first")
+    page_file = single_page(site)
     out.parent.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p, serve(site) as origin:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1000, "height": 1400})
         page.set_default_timeout(timeout_s * 1000)
         errors: list[str] = []
-        page.on("requestfailed", lambda r: errors.append(f"{r.url} ({r.failure})"))
-        page.goto(f"{origin}/index.html", wait_until="load")
+        # The single-page build has no search index, and a PDF no search box.
+        page.on("requestfailed", lambda r: _SEARCH not in r.url and errors.append(f"{r.url} ({r.failure})"))
+        page.on("response", lambda r: r.status >= 400 and _SEARCH not in r.url
+                and errors.append(f"{r.url} {r.status}"))
+        page.goto(f"{origin}/{page_file.name}", wait_until="load")
+        if errors:  # before waiting for MathJax, which never starts if its script is missing
+            raise RuntimeError("requests failed while loading the book: " + "; ".join(errors[:5]))
         if page.locator("div.math, span.math").count() and not page.evaluate(MATHJAX_DONE):
             raise RuntimeError("MathJax did not start: is the vendored copy in the build's vendor/ folder?")
         load_all_images(page, timeout_ms=int(timeout_s * 1000))
