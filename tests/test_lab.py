@@ -2,9 +2,10 @@
 
 Starts ``jupyter lab`` on 127.0.0.1 with a token (settings, workspaces and
 runtime files in a temporary folder, nothing fetched from the network), opens
-each chapter in headless Chromium (Debian's ``chromium``), waits for its kernel,
-saves it as autosave would (two chapters, to keep the test short), and asserts that the file on disk is byte for byte
-the committed one: reading a chapter must leave ``git status`` clean. One
+two chapters in headless Chromium (Debian's ``chromium``), waits for each
+kernel, saves the notebook as autosave would, and asserts that the file on disk
+is byte for byte the committed one: reading a chapter must leave ``git status``
+clean. One
 chapter is also checked for rendered MyST (jupyterlab-myst): no raw roles,
 directives or labels in the text, admonitions drawn as boxes, numbered
 equations and resolved equation references. A screenshot goes to

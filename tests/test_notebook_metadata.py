@@ -21,7 +21,8 @@ NOTEBOOKS = sorted(p.relative_to(ROOT).as_posix()
 
 
 def _execute_notebooks():
-    spec = importlib.util.spec_from_file_location("execute_notebooks", ROOT / "tools" / "execute_notebooks.py")
+    path = ROOT / "tools" / "execute_notebooks.py"
+    spec = importlib.util.spec_from_file_location("execute_notebooks", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
