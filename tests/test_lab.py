@@ -136,7 +136,8 @@ def _open(browser, lab: Lab, rel: str):
         (route.continue_ if route.request.url.startswith(origin) else route.abort)()
 
     page.route("**/*", only_localhost)
-    page.goto(f"{lab.base}/lab/tree/{rel}?token={lab.token}")
+    # `reset`: a fresh workspace, with only this notebook open (not the tabs of earlier tests).
+    page.goto(f"{lab.base}/lab/tree/{rel}?token={lab.token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
     page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)  # the kernel is up
     page.wait_for_timeout(1500)  # time for the kernel's info to reach the notebook's metadata
