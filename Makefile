@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint unit nbval site pdf pdf-test bench bench-grading book serve repo-url vendor notebooks exercises exercises-check clean
+.PHONY: install test lint unit nbval site pdf pdf-test lab lab-test bench bench-grading bench-run-all book serve repo-url vendor notebooks exercises exercises-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ lint: install
 
 ## Unit, property and PyTorch-reference tests of course_lib, and the widgets' compute functions.
 unit: install
-	$(PY) -m pytest -n 2 tests --ignore=tests/test_site.py --ignore=tests/test_pdf.py
+	$(PY) -m pytest -n 2 tests --ignore=tests/test_site.py --ignore=tests/test_pdf.py --ignore=tests/test_lab.py
 
 ## Re-run every chapter notebook and compare with its committed outputs (nbval strict).
 nbval: install
@@ -30,9 +30,19 @@ nbval: install
 site: book
 	$(PY) -m pytest tests/test_site.py
 
-## Everything CI runs: lint, unit tests, notebooks, then build the site and test it in a browser,
-## then print the book to PDF and check it.
-test: lint unit nbval site pdf-test
+## Two chapters opened and saved in JupyterLab in headless Chromium: the checkout stays clean,
+## MyST renders (jupyterlab-myst). About a minute.
+lab-test: install
+	$(PY) -m pytest tests/test_lab.py
+
+## Everything CI runs: lint, unit tests, notebooks, JupyterLab, then build the site and test it
+## in a browser, then print the book to PDF and check it.
+test: lint unit nbval lab-test site pdf-test
+
+## JupyterLab for reading and running the chapters; its kernels use one BLAS thread
+## (on 2 cores, chapter 6's Run All took 335 s with the default threads, 35 s with one).
+lab: install
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/jupyter lab
 
 VENDOR := _build/vendor
 
@@ -94,6 +104,10 @@ exercises-check: install
 ## Grading speed: 40 solved notebooks with --jobs 1 and 2, and on Dask with 1 and 2 local workers.
 bench-grading: install
 	$(PY) bench/grade_speed.py
+
+## Run All of every chapter as a learner's kernel runs it (one BLAS thread): seconds per chapter.
+bench-run-all: install
+	$(PY) bench/run_all.py
 
 ## The speed benchmark (prints ms/epoch and ratios; see README "Performance").
 bench: install
