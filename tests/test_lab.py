@@ -36,18 +36,12 @@ CHAPTERS = sorted(p.name for p in (ROOT / "book").glob("[0-9]*.ipynb"))
 # to 1.9 MB). test_notebook_metadata.py checks the same metadata of every notebook, fast.
 OPENED = ["01_introduction.ipynb", "05_optimizers.ipynb"]
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-IN_CI = os.environ.get("CI") == "true"
 # What the notebook view needs to show every cell at once (JupyterLab renders only the
 # visible cells by default) and to keep its news pop-up out of the screenshot.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
-
-
-def _missing(reason: str) -> None:
-    (pytest.fail if IN_CI else pytest.skip)(reason)  # in CI a missing tool is a failure
 
 
 def _free_port() -> int:
@@ -114,18 +108,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        _missing("Chromium not found: install it with `apt-get install chromium` (Debian)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
-        yield browser
-        browser.close()
 
 
 def _open(browser, lab: Lab, rel: str):

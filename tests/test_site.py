@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tools.browsing import CHROMIUM, MATHJAX_DONE, launch, load_all_images, move_control, serve
+from tools.browsing import MATHJAX_DONE, load_all_images, move_control, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -45,15 +45,6 @@ def server():
         yield origin
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        _missing("Chromium not found: install it with `apt-get install chromium` (Debian)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 class PageProblems:
