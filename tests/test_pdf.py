@@ -40,6 +40,12 @@ def reader():
     return pypdf.PdfReader(str(PDF))
 
 
+@pytest.fixture(scope="module")
+def text(reader) -> str:
+    """The PDF's text, pages joined, whitespace collapsed (extracting it takes most of this test)."""
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
 def _flat(outline) -> list:
     out = []
     for item in outline:
@@ -47,10 +53,9 @@ def _flat(outline) -> list:
     return out
 
 
-def test_every_chapter_is_in_the_pdf_in_order(reader):
+def test_every_chapter_is_in_the_pdf_in_order(reader, text):
     titles = _chapter_titles()
     assert len(titles) >= 7
-    text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
     positions = []
     for title in titles:
         assert title in text, f"chapter {title!r} is missing from the PDF"
@@ -59,8 +64,7 @@ def test_every_chapter_is_in_the_pdf_in_order(reader):
     assert len(reader.pages) >= 20 * len(titles) // 2, f"only {len(reader.pages)} pages"
 
 
-def test_math_is_typeset_not_raw_tex(reader):
-    text = " ".join((page.extract_text() or "") for page in reader.pages)
+def test_math_is_typeset_not_raw_tex(text):
     raw = [m for m in (r"\frac{", r"\nabla", r"\mathbf{", r"\begin{") if m in text]
     assert not raw, f"raw TeX in the PDF (MathJax did not typeset it): {raw}"
 
