@@ -2,8 +2,8 @@
 
 Each detector is shown the wrong answer it names (it must fire) and the right answer
 (it must not). Right answers come from course_lib's own reference code
-(``optim.*_update``, ``layers.BatchNorm1d``, ``activations``, ``optim.clip_grad_norm_``),
-never from a hand-written value.
+(``optim.*_update``, ``layers.BatchNorm1d``, ``activations``, ``optim.clip_grad_norm_``,
+``optim.OneCycleLR``, ``training.lr_range_test``), never from a hand-written value.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_lib import activations, layers, optim
+from course_lib import activations, layers, losses, optim, training
 from course_lib.grading.compare import Output
 from course_lib.grading.mistakes import MISTAKES, detect
 from course_lib.layers.module import Parameter
@@ -19,7 +19,8 @@ from course_lib.layers.module import Parameter
 EARLIER = {"softmax_wrong_axis", "softmax_no_max_shift", "sum_instead_of_mean", "unscaled_dropout",
            "batch_stats_in_eval", "adam_no_bias_correction"}  # tested in test_grading.py
 NEW = {"eps_inside_sqrt", "ema_momentum", "nesterov_old_buffer", "adam_beta1_for_v",
-       "relu_grad_at_zero_one", "biased_running_var", "clip_norm_per_parameter"}
+       "relu_grad_at_zero_one", "biased_running_var", "clip_norm_per_parameter",
+       "one_cycle_peak_off_by_one", "range_test_lr_at_minimum"}
 
 
 def _out(*arrays, is_tuple: bool = False) -> Output:
@@ -210,3 +211,50 @@ def test_clip_norm_per_parameter_options(rng: np.random.Generator) -> None:
     single = {"g": grads[0], "max_norm": np.array(1.5)}
     (alone,), _ = _clip_reference([grads[0]], 1.5)
     assert detect(["clip_norm_per_parameter"], single, _out(alone), _out(rows[0])) == []
+
+
+# ---------------------------------------------------------------- one-cycle schedule
+
+
+def _one_cycle_reference(total, pct_start, **kw):
+    """(lrs, momenta) of course_lib's OneCycleLR over ``total`` steps, read before each step."""
+    opt = optim.SGD([Parameter(np.zeros(2))], lr=0.1, momentum=0.9)
+    sched = optim.OneCycleLR(opt, total_steps=total, pct_start=pct_start, **kw)
+    lrs, momenta = [], []
+    for step in range(total):
+        lrs.append(opt.param_groups[0]["lr"])
+        momenta.append(opt.param_groups[0]["momentum"])
+        if step < total - 1:
+            sched.step()
+    return _out(lrs, momenta, is_tuple=True)
+
+
+@pytest.mark.parametrize(("total", "pct_start"), [(10, 0.3), (37, 0.25), (20, 0.5)])
+def test_one_cycle_peak_off_by_one(total: int, pct_start: float) -> None:
+    kw = {"max_lr": 0.5, "div_factor": 10.0, "final_div_factor": 100.0, "base_momentum": 0.8,
+          "max_momentum": 0.95}
+    args = {"total_steps": np.array(total), "pct_start": np.array(pct_start),
+            **{k: np.array(v) for k, v in kw.items()}}
+    right = _one_cycle_reference(total, pct_start, **kw)
+    # Peaking at pct_start * T is PyTorch's schedule with one more step of warmup.
+    late = _one_cycle_reference(total, pct_start + 1.0 / total, **kw)
+    _fires("one_cycle_peak_off_by_one", args, right, late)
+    late_rates_only = _out(late.arrays[0], right.arrays[1], is_tuple=True)
+    _fires("one_cycle_peak_off_by_one", args, right, late_rates_only)
+
+
+# ---------------------------------------------------------------- range test
+
+
+def test_range_test_lr_at_minimum(rng: np.random.Generator) -> None:
+    X = rng.normal(size=(256, 4))
+    y = np.argmax(X[:, :3] + 0.3 * rng.normal(size=(256, 3)), axis=1)
+    model = layers.mlp((4, 16, 3), rng=0)
+    result = training.lr_range_test(model, losses.CrossEntropyLoss(), optim.SGD(model.parameters()), X, y,
+                                    start_lr=1e-4, end_lr=1e3, num_steps=80, smooth=0.9, rng=0)
+    assert result.diverged  # the test ran past the minimum, as the exercise's runs do
+    args = {"lrs": result.lrs, "losses": result.losses, "beta": np.array(0.9)}
+    _fires("range_test_lr_at_minimum", args, _out(result.suggested_lr), _out(result.lr_min_loss))
+    # Another reading of the same test (the steepest descent) is not this mistake.
+    assert detect(["range_test_lr_at_minimum"], args, _out(result.suggested_lr),
+                  _out(result.lr_steepest)) == []

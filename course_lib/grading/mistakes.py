@@ -246,6 +246,56 @@ def clip_norm_per_parameter(args: Args, expected: Output, got: Output, opts: Map
     return False
 
 
+def _anneal_cos(a: float, b: float, q: NDArray[np.float64]) -> NDArray[np.float64]:
+    return b + (a - b) / 2.0 * (1.0 + np.cos(np.pi * q))
+
+
+def one_cycle_peak_off_by_one(args: Args, expected: Output, got: Output, opts: Mapping[str, Any]) -> bool:
+    """Two-phase cosine OneCycleLR peaking at step ``pct_start * T``, not PyTorch's ``pct_start * T - 1``.
+
+    Options name the arguments (defaults: ``max_lr``, ``total_steps``, ``pct_start``,
+    ``div_factor``, ``final_div_factor``, ``base_momentum``, ``max_momentum``); the
+    rates are output 0 and the momenta output 1. Either one matching the late peak names it.
+    """
+    total = int(_scalar(args, opts, "total_steps", 0.0))
+    max_lr, pct = _scalar(args, opts, "max_lr", 0.1), _scalar(args, opts, "pct_start", 0.3)
+    start = max_lr / _scalar(args, opts, "div_factor", 25.0)
+    low = start / _scalar(args, opts, "final_div_factor", 1e4)
+    m_base, m_max = _scalar(args, opts, "base_momentum", 0.85), _scalar(args, opts, "max_momentum", 0.95)
+    peak = pct * total  # the mistake: one step late
+    if total < 2 or not 0 < peak < total - 1:
+        return False
+    t = np.arange(total, dtype=np.float64)
+    up, q1, q2 = t <= peak, t / peak, (t - peak) / (total - 1.0 - peak)
+    lrs = np.where(up, _anneal_cos(start, max_lr, q1), _anneal_cos(max_lr, low, q2))
+    momenta = np.where(up, _anneal_cos(m_max, m_base, q1), _anneal_cos(m_base, m_max, q2))
+    return _names(got, expected, lrs, 0) or _names(got, expected, momenta, 1)
+
+
+def range_test_lr_at_minimum(args: Args, expected: Output, got: Output, opts: Mapping[str, Any]) -> bool:
+    """The range test read at the smoothed loss minimum itself, ten times the rule's ``lr_min / 10``.
+
+    Recomputes the bias-corrected moving average of ``losses`` (options ``lrs``,
+    ``losses``, ``beta`` name the arguments) and names the mistake when the answer is
+    within ``factor`` (default 1.5, the checker's) of the rate at its minimum.
+    """
+    lrs, losses = _arg(args, opts, "lrs", "lrs"), _arg(args, opts, "losses", "losses")
+    beta, factor = _scalar(args, opts, "beta", 0.98), float(opts.get("factor", 1.5))
+    if lrs.ndim != 1 or lrs.shape != losses.shape or lrs.size == 0 or got.arrays[0].size != 1:
+        return False
+    avg, smoothed = 0.0, np.empty(losses.size)
+    for i, loss in enumerate(losses):
+        avg = beta * avg + (1 - beta) * loss
+        smoothed[i] = avg / (1 - beta ** (i + 1))  # bias correction: the average starts at 0
+    at_min = float(lrs[int(np.argmin(smoothed))])
+    answer, right = float(got.arrays[0].reshape(())), float(np.asarray(expected.arrays[0]).reshape(()))
+
+    def near(a: float, b: float) -> bool:
+        return a > 0 and b > 0 and 1 / factor <= a / b <= factor
+
+    return near(answer, at_min) and not near(answer, right)
+
+
 Detector = Callable[[Args, Output, Output, Mapping[str, Any]], bool]
 
 # name -> (detector, what to tell the learner). An explicit registry.
@@ -293,6 +343,13 @@ MISTAKES: dict[str, tuple[Detector, str]] = {
                                 "You clipped each gradient by its own norm. clip_grad_norm_ computes ONE "
                                 "total norm over all gradients together and scales them all by the same "
                                 "factor, so the update keeps its direction."),
+    "one_cycle_peak_off_by_one": (one_cycle_peak_off_by_one,
+                                  "Your schedule peaks one step late. Steps count from 0: PyTorch's "
+                                  "OneCycleLR ends its first phase at step pct_start * total_steps - 1, "
+                                  "as the last phase ends at total_steps - 1."),
+    "range_test_lr_at_minimum": (range_test_lr_at_minimum,
+                                 "You returned the rate at the minimum of the smoothed loss. There the loss "
+                                 "is about to blow up: the chapter trains with a rate ten times smaller."),
 }
 
 
