@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from nbclient import NotebookClient
 from PIL import Image
 
-from course_lib.plots import describe_figure, new_axes, set_description, small_multiples
+from course_lib.plots import describe_figure, new_axes, panel_layout, set_description, small_multiples
 
 
 def test_a_panel_names_its_title_content_axes_and_legend():
@@ -64,6 +64,23 @@ def test_small_multiples_hidden_cells_are_skipped():
     assert text.count("Panel ") == 3 and "“c”" in text
 
 
+def test_any_figure_of_several_panels_has_a_layout_and_a_colour_bar_joins_its_panel():
+    fig, axes = new_axes(2, width=3.0)
+    x, y = np.meshgrid(np.linspace(-2, 2, 20), np.linspace(-1, 1, 20))
+    fig.colorbar(axes[0].contourf(x, y, x**2 + y**2), ax=axes[0])
+    axes[1].plot([0, 1], [1, 0])
+    twin = axes[1].twinx()
+    twin.plot([0, 1], [5, 7])
+    layout = panel_layout(fig)
+    assert len(layout["panels"]) == 2  # the twin lies on its panel, the colour bar beside the first
+    (left, right) = (p["box"] for p in layout["panels"])
+    assert left[2] <= right[0] + 15  # side by side (the crops keep a few pixels of margin)
+    assert left[2] - left[0] > 0.45 * fig.bbox.width, "the first panel's box must hold its colour bar"
+    one, (ax,) = new_axes()
+    ax.plot([0, 1], [0, 1])
+    assert panel_layout(one) is None
+
+
 def test_an_own_description_wins_and_bad_ones_are_refused():
     fig = Figure()
     fig.add_subplot().plot([0, 1], [1, 0])
@@ -73,6 +90,20 @@ def test_an_own_description_wins_and_bad_ones_are_refused():
         set_description(fig, " ")
     with pytest.raises(TypeError, match="matplotlib Figure"):
         describe_figure("not a figure")
+
+
+def test_a_drawing_without_axes_is_described_by_its_own_text():
+    from course_lib.autodiff import Tensor
+    from course_lib.autodiff.graph import trace
+    from course_lib.plots.backpropagation import draw_computational_graph
+
+    fig, (ax,) = new_axes()
+    x = Tensor(np.array(2.0), requires_grad=True)
+    y = x * x + 1.0
+    y.backward()
+    draw_computational_graph(ax, *trace(y))
+    text = describe_figure(fig)
+    assert text.startswith("Figure. A computational graph of") and "arrows" in text
 
 
 NOTEBOOK_CELL = textwrap.dedent("""

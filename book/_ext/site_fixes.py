@@ -14,9 +14,9 @@ and the site's budget benchmark (bench/site_budget.py).
   (``course_lib.plots.describe_figure``, written by ``use_book_style``); Sphinx
   would otherwise use the file's path. A PNG without one is a build warning
   (an error under ``make book``'s ``-W``).
-* A small-multiples grid (``course_lib.plots.small_multiples``) is also cut into
+* A figure of several panels (``course_lib.plots.panel_layout``) is also cut into
   its panels, which phones show one under the other at full size instead of the
-  whole grid shrunk to specks (web/static/site.css switches between the two).
+  whole figure shrunk to specks (web/static/site.css switches between the two).
 * MyST-NB's folded code cells (tag ``hide-input``) are ``<summary>`` elements
   labelled "Toggle hidden content" while they read "Show code cell source": axe
   reports the mismatch as serious (a voice user saying what they see would not
@@ -61,14 +61,14 @@ def _lazy_images(app, pagename, templatename, context, doctree) -> None:
 
 
 def _png_text(path: Path) -> tuple[str, dict | None]:
-    """The description a figure's PNG carries, and its panels' layout if it is a small-multiples grid."""
+    """The description a figure's PNG carries, and its panels' layout if it has several."""
     with Image.open(path) as img:
         layout = img.info.get("Panels")
         return str(img.info.get("Description", "")).strip(), json.loads(layout) if layout else None
 
 
 def _phone_panels(path: Path, uri: str, layout: dict) -> nodes.container:
-    """The grid's panels cropped one by one, for phones, where the whole grid would be too small to read."""
+    """The panels cropped one by one, for phones, where the whole figure would be too small to read."""
     box = nodes.container(classes=["course-panels"])
     if layout.get("title"):
         box += nodes.paragraph(text=layout["title"], classes=["course-panels-title"])
@@ -81,7 +81,7 @@ def _phone_panels(path: Path, uri: str, layout: dict) -> nodes.container:
 
 
 def _describe_figures(app, doctree) -> None:
-    """Alt text for every notebook figure; a phone layout for every small-multiples grid.
+    """Alt text for every notebook figure; a phone layout for every figure of several panels.
 
     Runs before Sphinx collects the page's images, so the cropped panels are copied
     to the site like any other image.

@@ -26,14 +26,18 @@ __all__ = ["describe_axes", "describe_figure", "set_description"]
 _OWN = "course_lib_description"  # the figure attribute set_description writes
 
 
-def set_description(fig: Figure, text: str) -> Figure:
-    """Give ``fig`` the text alternative ``text`` (replaces the one built from its contents)."""
-    if not isinstance(fig, Figure):
-        raise TypeError(f"set_description needs a matplotlib Figure, got {type(fig).__name__}")
+def set_description(target: Figure | Axes, text: str) -> Figure | Axes:
+    """Give a figure, or one of its panels, the text alternative ``text``.
+
+    It replaces the description built from the figure's (or the panel's) contents:
+    for drawings with no axes to read, such as a computational graph.
+    """
+    if not isinstance(target, (Figure, Axes)):
+        raise TypeError(f"set_description needs a matplotlib Figure or Axes, got {type(target).__name__}")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("a figure's description must be a non-empty string")
-    setattr(fig, _OWN, text.strip())
-    return fig
+    setattr(target, _OWN, text.strip())
+    return target
 
 
 def _number(v: float) -> str:
@@ -102,6 +106,9 @@ def _legend(ax: Axes) -> str:
 
 def describe_axes(ax: Axes) -> str:
     """One panel: its title, what is drawn, its axes (label, range, scale) and its legend."""
+    own = getattr(ax, _OWN, None)
+    if own:
+        return own
     kinds = _kinds(ax)
     what = " and ".join(kinds) if kinds else "empty axes"
     title = _clean(ax.get_title())
@@ -109,9 +116,10 @@ def describe_axes(ax: Axes) -> str:
     return f"{head}{what}; x: {_axis(ax, 'x')}; y: {_axis(ax, 'y')}{_legend(ax)}"
 
 
-def _panels(fig: Figure) -> list[Axes]:
-    """The figure's data axes: visible, and not a colour bar."""
-    return [ax for ax in fig.axes if ax.get_visible() and ax.axison and ax.get_label() != "<colorbar>"]
+def describable_panels(fig: Figure) -> list[Axes]:
+    """The figure's panels: visible axes, not colour bars, with axis lines or a description of their own."""
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"
+            and (ax.axison or getattr(ax, _OWN, None))]
 
 
 def describe_figure(fig: Figure) -> str:
@@ -128,7 +136,7 @@ def describe_figure(fig: Figure) -> str:
     if own:
         return own
     title = _clean(fig.get_suptitle())
-    panels = _panels(fig)
+    panels = describable_panels(fig)
     head = f"Figure: {title}." if title else "Figure."
     if not panels:
         return head

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._describe import describe_axes, describe_figure
+from ._describe import describable_panels, describe_axes, describe_figure
 
 __all__ = ["COLORS", "use_book_style", "new_axes", "small_multiples", "panel_layout"]
 
@@ -32,31 +32,71 @@ COLORS = {
 }
 
 
-# ``small_multiples`` keeps its panels' axes here; a figure that has them is shown on
-# phones one panel at a time (book/_ext/site_fixes.py crops them from its PNG).
-_PANELS = "course_lib_panels"
+def _box(ax: Axes, renderer: Any, height: float) -> list[float]:
+    bb = ax.get_tightbbox(renderer)
+    return [bb.x0, height - bb.y1, bb.x1, height - bb.y0]  # left, top, right, bottom; y down
+
+
+def _overlap(a: list[float], b: list[float]) -> float:
+    """The area of two boxes' intersection over the smaller box's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return max(w, 0) * max(h, 0) / smaller if smaller > 0 else 0.0
+
+
+def _gap(a: list[float], b: list[float]) -> float:
+    """How far apart two boxes are (0 when they touch or overlap)."""
+    dx = max(a[0] - b[2], b[0] - a[2], 0)
+    dy = max(a[1] - b[3], b[1] - a[3], 0)
+    return float(np.hypot(dx, dy))
 
 
 def panel_layout(fig: Figure) -> dict[str, Any] | None:
-    """Where each panel of a ``small_multiples`` figure lies in its PNG, and what it shows.
+    """Where each panel of a figure with several lies in its PNG, and what it shows.
 
     Returns ``{"title": suptitle, "panels": [{"box": [left, top, right, bottom], "alt": text}]}``
-    in pixels of the whole figure saved at its own dpi (no tight crop), or None for
-    any other figure.
+    in pixels of the whole figure saved at its own dpi (no tight crop), or None for a
+    figure with one panel. A colour bar, a twin or an inset axes joins the panel it
+    sits on or next to. The site shows the panels one under the other on phones.
     """
-    axes = [ax for ax in getattr(fig, _PANELS, ()) if ax.get_visible()]
-    if not axes:
+    panels = describable_panels(fig)
+    if len(panels) < 2:
         return None
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     width, height = fig.bbox.width, fig.bbox.height
-    panels = []
-    for ax in axes:
-        bb = ax.get_tightbbox(renderer)
-        box = [max(0, int(bb.x0) - 4), max(0, int(height - bb.y1) - 4),
-               min(int(width), int(bb.x1) + 5), min(int(height), int(height - bb.y0) + 5)]
-        panels.append({"box": box, "alt": describe_axes(ax)})
-    return {"title": fig.get_suptitle(), "panels": panels}
+    boxes = [_box(ax, renderer, height) for ax in panels]
+    # Twins and insets lie on a panel: keep the first of each stack, grown to cover the rest.
+    kept: list[int] = []
+    for k, box in enumerate(boxes):
+        home = next((j for j in kept if _overlap(boxes[j], box) > 0.5), None)
+        if home is None:
+            kept.append(k)
+        else:
+            boxes[home] = [min(boxes[home][0], box[0]), min(boxes[home][1], box[1]),
+                           max(boxes[home][2], box[2]), max(boxes[home][3], box[3])]
+    # A colour bar joins the panel whose plotting area is nearest its own (tick labels,
+    # which may reach the next panel, are left out of that distance).
+    def area(ax: Axes) -> list[float]:
+        bb = ax.get_window_extent(renderer)
+        return [bb.x0, height - bb.y1, bb.x1, height - bb.y0]
+
+    extras = [ax for ax in fig.axes if ax.get_visible() and ax not in panels]
+    for ax in extras:
+        box = _box(ax, renderer, height)
+        j = min(kept, key=lambda i: _gap(area(panels[i]), area(ax)))
+        boxes[j] = [min(boxes[j][0], box[0]), min(boxes[j][1], box[1]),
+                    max(boxes[j][2], box[2]), max(boxes[j][3], box[3])]
+    if len(kept) < 2:
+        return None
+    out = []
+    for k in kept:
+        left, top, right, bottom = boxes[k]
+        out.append({"box": [max(0, int(left) - 4), max(0, int(top) - 4),
+                            min(int(width), int(right) + 5), min(int(height), int(bottom) + 5)],
+                    "alt": describe_axes(panels[k])})
+    return {"title": fig.get_suptitle(), "panels": out}
 
 
 def _png_with_description(fig: Figure, **kwargs: Any) -> bytes | None:
@@ -150,7 +190,6 @@ def small_multiples(
         ax.set_title(title)
     for ax in axes[n:]:
         ax.set_visible(False)
-    setattr(fig, _PANELS, list(axes[:n]))
     if suptitle:
         fig.suptitle(suptitle)
     return fig

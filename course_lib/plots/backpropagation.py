@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
+from ._describe import set_description
 from ._style import COLORS
 
 if TYPE_CHECKING:  # only for annotations: widgets imports this module, not the reverse
@@ -227,6 +228,9 @@ def draw_computational_graph(ax: Axes, nodes: Sequence[TraceNode],
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.85, max(ys) + 0.5)  # room for the legend below
     ax.set_axis_off()
+    boxes = "; ".join(" ".join(_node_text(n, precision).split()) for n in nodes)
+    set_description(ax, f"A computational graph of {len(nodes)} boxes joined by {len(edges)} arrows "
+                        f"(values flow along them, gradients back): {boxes}")
     ax.legend(handles=[Patch(fc=COLORS["orange"], ec="k", label="parameter (needs grad)"),
                        Patch(fc=COLORS["grey"], ec="k", label="constant (data)"),
                        Patch(fc=COLORS["sky"], ec="k", label="operation")],
