@@ -6,7 +6,8 @@ each result as plain arrays to ``out/<item>/<case>.npz``, or the error to
 ``out/<item>/<case>.err`` (JSON: ``kind`` timeout/exception/bad_return, the
 exception's ``type``, its ``text`` and the learner's own ``traceback``).
 Nothing here is trusted: the learner's code shares the process and may have
-patched anything. The grader, in another process, reads these files with
+patched anything. In particular nothing here watches for delegation: the kernel's
+``course_lib`` has the forbidden code taken out (``poison.py``). The grader, in another process, reads these files with
 ``allow_pickle=False`` and checks them itself.
 """
 
@@ -50,107 +51,29 @@ def _as_plain(value: Any) -> list[np.ndarray]:
     return arrays
 
 
-TAMPERED = "the grader's call watch (the profile hook was removed or replaced)"
+def switch_off(targets: list[list[str]], mark: str) -> None:
+    """Replace each ``[module, attribute, dotted name]`` (numpy's forbidden functions) by a raising stub.
 
-
-class _Watch:
-    """Counts what the forbidden code executes during a graded call, in every thread it can reach.
-
-    Forbidden Python code is recognised by its bytecode (a copied or ``replace``-d code
-    object still counts), forbidden C functions by identity. A call of ``sys.setprofile``,
-    ``sys.settrace`` or ``threading.setprofile`` during the graded call, or a hook that
-    does not see a probe call, counts as tampering. All of this is in the learner's own
-    process and can be defeated by code written for it; see docs/grading.md.
+    Run by the driver when the kernel starts, before any learner cell: the public
+    function is replaced in every numpy module that holds that very object, and the
+    compiled routines it calls are replaced in their extension module. The learner's
+    code runs in this process and could fetch numpy's compiled code anew, so this is
+    weaker than course_lib's switch-off (see ``poison.py`` and docs/grading.md).
     """
-
-    def __init__(self, forbid: list[str]) -> None:
-        import threading
-
-        self.codes, self.cfuncs = _forbidden_codes(forbid)
-        self.counts: dict[str, int] = {}
-        self.known: dict[Any, str | None] = {}
-        self.guarded = {id(f): f for f in (sys.setprofile, sys.settrace, threading.setprofile,
-                                           threading.settrace)}
-        self.probed = False
-        self.installed = self.hook  # one bound method, so that getprofile() can be compared with it
-
-    def hook(self, frame: Any, event: str, arg: Any) -> None:
-        if event == "call":
-            code = frame.f_code
-            if code is _probe.__code__:
-                self.probed = True
-                return
-            try:
-                name = self.known[code]
-            except KeyError:  # first time this code object runs: compare what it does, once
-                name = self.known[code] = self.codes.get(_code_key(code))
-            if name is not None:
-                self.counts[name] = self.counts.get(name, 0) + 1
-        elif event == "c_call":
-            if id(arg) in self.cfuncs:
-                name = self.cfuncs[id(arg)]
-                self.counts[name] = self.counts.get(name, 0) + 1
-            elif id(arg) in self.guarded and self.active:
-                self.counts[TAMPERED] = 1
-
-    active = False
-
-    def start(self) -> None:
-        import threading
-
-        if not (self.codes or self.cfuncs):
-            return
-        self.probed = False
-        threading.setprofile(self.installed)
-        sys.setprofile(self.installed)
-        _probe()
-        self.active = True
-        if not self.probed:
-            self.counts[TAMPERED] = 1
-
-    def stop(self) -> None:
-        import threading
-
-        if not self.active:
-            return
-        self.active = False
-        if sys.getprofile() is not self.installed:
-            self.counts[TAMPERED] = 1
-        sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
-
-
-def _probe() -> None:
-    """Called right after the hook is installed: a hook that does not see it is not ours."""
-
-
-def _code_key(code: Any) -> tuple[Any, ...]:
-    """What a code object does, whatever its name, file or line numbers say."""
-    return code.co_code, code.co_names, code.co_consts
-
-
-def _forbidden_codes(forbid: list[str]) -> tuple[dict[tuple[Any, ...], str], dict[int, str]]:
-    """Bytecode of the forbidden Python functions (a class: all its methods), and forbidden C functions."""
     import importlib
 
-    codes: dict[tuple[Any, ...], str] = {}
-    cfuncs: dict[int, str] = {}
-    for dotted in forbid:
-        module_name, _, attr = dotted.rpartition(".")
+    for module_name, attr, dotted in targets:
         try:
-            obj = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError, ValueError):
+            real = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError):
             continue
-        members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
-        for m in members:
-            m = getattr(m, "__func__", m)
-            for f in (m.fget, m.fset) if isinstance(m, property) else (m,):
-                code = getattr(f, "__code__", None)
-                if code is not None:
-                    codes[_code_key(code)] = dotted
-                elif callable(f) and not isinstance(f, type):
-                    cfuncs[id(f)] = dotted
-    return codes, cfuncs
+
+        def stub(*args: Any, _name: str = dotted, **kwargs: Any) -> Any:
+            raise NotImplementedError(f"{_name} {mark}: it is what an exercise asks you to write yourself")
+
+        for name, module in list(sys.modules.items()):
+            if (name == module_name or name.startswith("numpy")) and getattr(module, attr, None) is real:
+                setattr(module, attr, stub)
 
 
 def _remove(*paths: str) -> None:
@@ -182,14 +105,12 @@ def _write_error(path: str, exc: BaseException, timeout: float) -> None:
         json.dump(record, fh)
 
 
-def _call_case(fn: Any, args: list[Any], watch: _Watch, timeout: float) -> Any:
+def _call_case(fn: Any, args: list[Any], timeout: float) -> Any:
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
-    watch.start()
     try:
         return fn(*args)
     finally:
-        watch.stop()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
@@ -198,7 +119,7 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
     """Call ``user_ns[job['function']]`` on cases ``first .. first + count - 1`` of ``job['item']``.
 
     The inputs are in ``in/<job['inputs']>``; the results go to ``out/<item>/<case>.npz``
-    (or ``.err``) and the forbidden-call counts to ``out/<item>/<job['calls']>``.
+    (or ``.err``).
     """
     item, timeout = job["item"], float(job["call_timeout"])
     first, count = int(job["first"]), int(job["count"])
@@ -206,7 +127,6 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
     out_dir = os.path.join("out", item)
     os.makedirs(out_dir, exist_ok=True)
     inputs = np.load(os.path.join("in", job["inputs"]), allow_pickle=False)
-    watch = _Watch(job.get("forbid", []))
     fn = user_ns.get(job["function"])
     for i in range(first, first + count):
         base = os.path.join(out_dir, str(i))
@@ -216,7 +136,7 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
                 raise NameError(f"no function named {job['function']!r} is defined in the notebook")
             args = [inputs[f"{i}/{name}"] for name in job["args"]]
             args = [a.item() if a.ndim == 0 else a for a in args]  # scalars arrive as Python numbers
-            value = _call_case(fn, args, watch, timeout)
+            value = _call_case(fn, args, timeout)
             arrays = _as_plain(value)
             np.savez(base + ".npz", **{f"r{k}": a for k, a in enumerate(arrays)},
                      is_tuple=np.array(isinstance(value, tuple)))
@@ -225,5 +145,3 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
             break
         except BaseException as exc:  # noqa: BLE001 - every failure becomes that case's message
             _write_error(base + ".err", exc, timeout)
-    with open(os.path.join(out_dir, job["calls"]), "w", encoding="utf-8") as fh:
-        json.dump({"forbidden_calls": watch.counts}, fh)

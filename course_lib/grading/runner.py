@@ -32,6 +32,8 @@ import numpy as np
 
 from .cases import Case
 from .compare import Output, OutputError, load_output
+from .delegation import expand_forbid
+from .poison import MARK, numpy_targets, poisoned_library, switched_off_name
 from .sandbox import SandboxUnavailable, isolation_mode, run_driver
 from .spec import ItemSpec
 
@@ -204,15 +206,18 @@ def validated_status(raw: Any) -> dict[str, Any]:
             "driver_error": _str(raw.get("driver_error"), 2000)}
 
 
-def _forbidden_calls(out: Path, item: str) -> dict[str, int]:
+def _switched_off(spec: ItemSpec, results: list[CaseResult]) -> dict[str, int]:
+    """The item's forbidden names its cases' errors say were switched off (see ``poison.py``).
+
+    The error records come from the learner's process, so this only ever costs the
+    learner: a forged record marks their own item as delegating. The protection itself
+    is that the kernel has no forbidden code to run.
+    """
     found: dict[str, int] = {}
-    for phase in ("public", "hidden"):
-        text = read_small_text(out / item / f"calls-{phase}.json", 65536)
-        try:
-            calls = json.loads(text)["forbidden_calls"] if text else {}
-            found.update({str(k)[:200]: 1 for k, v in list(calls.items())[:100] if _int(v) > 0})
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
-            pass
+    for r in results:
+        name = switched_off_name(r.error) if r.kind == "exception" else None
+        if name is not None and name in spec.forbid:
+            found[name] = 1
     return found
 
 
@@ -225,7 +230,7 @@ def _collect(out: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> 
         status = validated_status({})
     results = {s.item: _collect_item(out, s, len(cases[s.item]), status["items"].get(s.item, {}))
                for s in items}
-    calls = {s.item: _forbidden_calls(out, s.item) for s in items}
+    calls = {s.item: _switched_off(s, results[s.item]) for s in items}
     return RunResult(results, calls, status, False, False, "")
 
 
@@ -267,8 +272,12 @@ def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Ca
     (work / "submission.ipynb").write_bytes(data)
     n_public = n_public or {}
     _write_inputs(work, items, cases, n_public)
-    job = {**_job(items, cases, options, n_public), "cells": list(sources)}
-    ran = run_driver(scratch, job, mode=options.isolation(),
+    # One kernel runs every item: the union of their forbid lists is switched off.
+    forbid = set(expand_forbid([f for s in items for f in s.forbid]))
+    job = {**_job(items, cases, options, n_public), "cells": list(sources),
+           "switch_off": numpy_targets(forbid), "switch_off_mark": MARK}
+    library = poisoned_library(forbid, (private_root or scratch.parent) / "libraries")
+    ran = run_driver(scratch, job, mode=options.isolation(), library=library,
                      timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
                      hide_dirs=options.hide_dirs, hide_files=options.hide_files,
                      private=[notebook.parent.resolve()])
