@@ -75,7 +75,8 @@ def test_the_batch_finishes_with_every_row(run: dict) -> None:
 
 @pytest.mark.parametrize("name", ["adv4_private_helper", "adv4_thread", "adv4_remove_hook", "adv4_copy_code",
                                   "adv4_patch_harness", "adv4_earlier_thread", "adv4_low_thread",
-                                  "adv4_getsource", "adv4_read_file", "adv4_pyc", "adv4_crash_replay", "adv4_polyglot",
+                                  "adv4_getsource", "adv4_read_file", "adv4_pyc", "adv4_crash_replay",
+                                  "adv4_polyglot",
                                   "adv3_kill_driver", "adv3_chain", "adv2_exfiltrate"])
 def test_adversarial_scores_exactly_its_honest_part(run: dict, name: str) -> None:
     honest = run["honest"][name]

@@ -8,6 +8,7 @@ forbid list, graded end to end under bwrap.
 
 from __future__ import annotations
 
+import ast
 import csv
 import importlib
 import inspect
@@ -40,11 +41,14 @@ def test_the_copy_holds_a_stub_where_the_forbidden_code_was(tmp_path: Path) -> N
     forbid = expand_forbid(["course_lib.activations.sigmoid", "course_lib.layers.Sigmoid"])
     lib = poisoned_library(forbid, tmp_path / "cache")
     assert poisoned_library(forbid, tmp_path / "cache") == lib  # built once per forbid set
-    source = (lib / "course_lib" / "activations.py").read_text(encoding="utf-8")
-    real = inspect.getsource(course_lib.activations._sigmoid)
-    body = [line.strip() for line in real.splitlines()[1:] if line.strip() and not line.strip().startswith("#")]
-    assert body and not any(line in source for line in body if "(" in line and "return" in line)
-    assert not list((lib / "course_lib").rglob("*.so"))
+    tree = ast.parse((lib / "course_lib" / "activations.py").read_text(encoding="utf-8"))
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    for name in ("sigmoid", "_sigmoid"):  # the docstring, then the stub: nothing of the reference
+        body = [n for n in defs[name].body
+                if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+        assert len(body) == 1 and isinstance(body[0], ast.Raise), name
+    assert "return" in inspect.getsource(course_lib.activations._sigmoid)  # the real one has code
+    assert len(defs["relu"].body) > 1  # not forbidden: kept
     res = _run(lib, "import inspect, numpy as np, course_lib.activations as a, course_lib.layers as L\n"
                     "print(a.relu(np.array([-1.0, 2.0])).tolist())\n"
                     "assert 'switched off' in inspect.getsource(a._sigmoid)\n"
@@ -88,7 +92,8 @@ HONEST = ("def solve2(A, b):\n    det = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]\n"
           "    return np.array([b[0] * A[1, 1] - A[0, 1] * b[1], A[0, 0] * b[1] - b[0] * A[1, 0]]) / det")
 _GET = "    import importlib\n    m = importlib.import_module({!r})\n    f = getattr(m, {!r})\n"
 CHEATS = {
-    "np_alias": ("def solve2(A, b):\n" + _GET.format("num" + "py.linalg", "sol" + "ve") + "    return f(A, b)", []),
+    "np_alias": ("def solve2(A, b):\n" + _GET.format("num" + "py.linalg", "sol" + "ve")
+                 + "    return f(A, b)", []),
     "np_private_module": ("def solve2(A, b):\n" + _GET.format("numpy.linalg._linalg", "sol" + "ve")
                           + "    return f(A, b)", []),
     "np_compiled": ("def solve2(A, b):\n" + _GET.format("numpy.linalg._umath_linalg", "sol" + "ve1")

@@ -37,7 +37,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["package_copies", "SANDBOX_WORK", "SANDBOX_RESULT", "SANDBOX_JUPYTER", "runtime_paths", "namespace_args",
+__all__ = ["package_copies", "SANDBOX_WORK", "SANDBOX_RESULT", "SANDBOX_JUPYTER", "runtime_paths",
+           "namespace_args",
            "outer_args", "kernel_prefix", "drop_prefix", "hide_args", "lease_uid", "kill_uid", "protect",
            "git_dirs", "UID_BASE", "reachable_by_others"]
 

@@ -7,8 +7,8 @@ each result as plain arrays to ``out/<item>/<case>.npz``, or the error to
 exception's ``type``, its ``text`` and the learner's own ``traceback``).
 Nothing here is trusted: the learner's code shares the process and may have
 patched anything. In particular nothing here watches for delegation: the kernel's
-``course_lib`` has the forbidden code taken out (``poison.py``). The grader, in another process, reads these files with
-``allow_pickle=False`` and checks them itself.
+``course_lib`` has the forbidden code taken out (``poison.py``). The grader, in
+another process, reads these files with ``allow_pickle=False`` and checks them itself.
 """
 
 from __future__ import annotations

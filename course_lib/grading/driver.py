@@ -299,7 +299,8 @@ def _phases(job: dict[str, Any]) -> list[dict[str, Any]]:
             n_public = int(item.get("n_public", 0))
             first, count = (0, n_public) if phase == "public" else (n_public, item["n_cases"] - n_public)
             if count > 0:
-                calls.append({**item, "first": first, "count": count, "inputs": f"{item['item']}.{phase}.npz"})
+                calls.append({**item, "first": first, "count": count,
+                              "inputs": f"{item['item']}.{phase}.npz"})
     return calls
 
 

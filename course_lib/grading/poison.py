@@ -45,6 +45,7 @@ __all__ = ["MARK", "poisoned_library", "course_lib_targets", "numpy_targets", "s
 MARK = "is switched off while this notebook is graded"
 _PACKAGE = Path(__file__).resolve().parents[1]
 _lock = threading.Lock()
+_built: dict[tuple[str, str], Path] = {}  # this process's copies, by what they take out and where
 
 
 def _lookup(dotted: str) -> Any:
@@ -111,21 +112,25 @@ def poisoned_library(forbid: Iterable[str], cache: Path) -> Path:
     anyone (the container fallback's kernel runs as another user).
     """
     targets = course_lib_targets(forbid)
-    h = hashlib.sha256(repr(sorted((k, sorted(v.items())) for k, v in targets.items())).encode())
-    for p in sorted(_PACKAGE.rglob("*.py")):
-        h.update(str(p.relative_to(_PACKAGE)).encode() + b"\0" + p.read_bytes())
-    root = cache / f"library-{h.hexdigest()[:16]}"
+    key = (repr(sorted((k, sorted(v.items())) for k, v in targets.items())), str(cache))
     with _lock:
+        known = _built.get(key)
+        if known is not None and (known / "course_lib").is_dir():
+            return known
+        h = hashlib.sha256(key[0].encode())
+        for p in sorted(_PACKAGE.rglob("*.py")):
+            h.update(str(p.relative_to(_PACKAGE)).encode() + b"\0" + p.read_bytes())
+        root = _built[key] = cache / f"library-{h.hexdigest()[:16]}"
         if (root / "course_lib").is_dir():
             return root
         partial = cache / f"{root.name}.tmp{os.getpid()}"
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(_PACKAGE, partial / "course_lib",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         for rel, names in targets.items():
             _poison_file(partial / "course_lib" / rel, names)
         compileall.compile_dir(partial / "course_lib", quiet=2, workers=1)
-        for dirpath, dirnames, filenames in os.walk(partial):
+        for dirpath, _, filenames in os.walk(partial):
             os.chmod(dirpath, 0o755)
             for f in filenames:
                 os.chmod(os.path.join(dirpath, f), 0o644)
@@ -159,7 +164,8 @@ def numpy_targets(forbid: Iterable[str]) -> list[list[str]]:
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 ext = glb.get(node.value.id)
                 path = getattr(ext, "__file__", "") or ""
-                if inspect.ismodule(ext) and not path.endswith(".py") and callable(getattr(ext, node.attr, None)):
+                compiled = inspect.ismodule(ext) and not path.endswith(".py")
+                if compiled and callable(getattr(ext, node.attr, None)):
                     entry = [ext.__name__, node.attr, dotted]
                     if entry not in out:
                         out.append(entry)

@@ -21,6 +21,9 @@ _FIND = ('    import importlib\n'
          '    mod = importlib.import_module("course_lib." + "activations")\n'
          '    f = getattr(mod, "sig" + "moid")\n')
 
+# A namespace in which the reference module's relative imports work.
+_NS = "{'__name__': 'course_lib.copy', '__package__': 'course_lib'}"
+
 ATTACKS_4 = {
     # A private helper of the reference implementation, not named in the forbid list.
     "adv4_private_helper": "def sigmoid(z):\n    import course_lib.activations as a\n"
@@ -47,9 +50,11 @@ ATTACKS_4 = {
     # The same from a thread of the low-level _thread module, started inside the graded call.
     "adv4_low_thread": "def sigmoid(z):\n" + _FIND + "    import _thread, time\n    out = []\n"
                        "    def run():\n        try:\n            out.append(('ok', f(z)))\n"
-                       "        except BaseException as exc:\n            out.append(('error', exc))\n"
-                       "    _thread.start_new_thread(run, ())\n    while not out:\n        time.sleep(0.001)\n"
-                       "    kind, value = out[0]\n    if kind == 'error':\n        raise value\n    return value",
+                       "        except BaseException as exc:\n"
+                       "            out.append(('error', exc))\n    _thread.start_new_thread(run, ())\n"
+                       "    while not out:\n        time.sleep(0.001)\n"
+                       "    kind, value = out[0]\n    if kind == 'error':\n        raise value\n"
+                       "    return value",
     # The reference's source, re-executed under new code objects (the bytecode check never saw them).
     "adv4_getsource": "def sigmoid(z):\n" + _FIND + "    import inspect\n    ns = dict(vars(mod))\n"
                       "    exec(compile(inspect.getsource(mod), '<copy>', 'exec'), ns)\n"
@@ -58,14 +63,15 @@ ATTACKS_4 = {
     "adv4_read_file": "def sigmoid(z):\n" + _FIND + "    import glob, os, sys\n    errors = []\n"
                       "    files = [mod.__file__] + [p for d in sys.path for p in\n"
                       "             glob.glob(os.path.join(d, 'course_lib', 'activations.py'))]\n"
-                      "    for path in files:\n        ns = {'__name__': 'course_lib.copy', '__package__': 'course_lib'}\n"
+                      "    for path in files:\n        ns = " + _NS + "\n"
                       "        try:\n            exec(compile(open(path).read(), 'x', 'exec'), ns)\n"
                       "            return ns['sig' + 'moid'](z)\n"
                       "        except Exception as exc:\n            errors.append(exc)\n    raise errors[0]",
     # The compiled module from __pycache__, unmarshalled and executed.
     "adv4_pyc": "def sigmoid(z):\n" + _FIND + "    import glob, marshal, os\n"
-                "    pyc = glob.glob(os.path.join(os.path.dirname(mod.__file__), '__pycache__', 'activations.*.pyc'))\n"
-                "    ns = {'__name__': 'course_lib.copy', '__package__': 'course_lib'}\n    exec(marshal.loads(open(pyc[0], 'rb').read()[16:]), ns)\n"
+                "    folder = os.path.join(os.path.dirname(mod.__file__), '__pycache__')\n"
+                "    pyc = glob.glob(os.path.join(folder, 'activations.*.pyc'))\n"
+                "    ns = " + _NS + "\n    exec(marshal.loads(open(pyc[0], 'rb').read()[16:]), ns)\n"
                 "    return ns['sig' + 'moid'](z)",
 }
 # The worker of adv4_earlier_thread: it runs in a thread no graded call started.
