@@ -17,7 +17,9 @@ with the private helpers that forbidden code calls). Whatever executes that code
 under any name, from any thread, fails: an item may not build on a function that
 another item of the same notebook asks the learner to write (the learner uses
 their own implementation instead; a solutions notebook that breaks this rule
-fails its own cases when the expected outputs are computed).
+fails its own cases when the expected outputs are computed). The exception is an item
+whose solution itself names what another item forbids (an open-ended item invited to
+use the library): :func:`kernel_groups` gives it a kernel of its own.
 
 numpy functions named in a forbid list are C code reachable by other paths;
 :func:`numpy_targets` lists what the kernel replaces before any learner code runs
@@ -40,7 +42,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MARK", "poisoned_library", "course_lib_targets", "numpy_targets", "switched_off_name"]
+__all__ = ["MARK", "kernel_groups", "poisoned_library", "course_lib_targets", "numpy_targets",
+           "switched_off_name"]
 
 MARK = "is switched off while this notebook is graded"
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -137,6 +140,31 @@ def poisoned_library(forbid: Iterable[str], cache: Path) -> Path:
         cache.mkdir(parents=True, exist_ok=True)
         os.replace(partial, root)
     return root
+
+
+def kernel_groups(items: list[Any], solution_sources: list[str]) -> list[Any]:
+    """The items (``ItemSpec``) with their forbid lists widened and the kernel each runs in.
+
+    Kernel 0 runs every item whose solution uses nothing another item forbids, with the
+    union of those items' lists switched off. An item whose solution (trusted: read from
+    the solutions notebook, never from a submission) names something that union holds,
+    such as an open-ended item built on ``layers.Dropout`` beside the item that asks for
+    dropout, gets a kernel of its own, with only its own list switched off. Each extra
+    kernel runs the whole notebook again.
+    """
+    import dataclasses
+
+    from .delegation import expand_forbid, find_delegation
+
+    items = [dataclasses.replace(s, forbid=expand_forbid(s.forbid)) for s in items]
+    union = tuple(sorted({f for s in items for f in s.forbid}))
+    out, extra = [], 0
+    for s in items:
+        if find_delegation(solution_sources, s.function, union):
+            extra += 1
+            s = dataclasses.replace(s, kernel=extra)
+        out.append(s)
+    return out
 
 
 def numpy_targets(forbid: Iterable[str]) -> list[list[str]]:

@@ -247,6 +247,48 @@ def _log_tail(log: str) -> str:
     return lines[-1][:500] if lines else ""
 
 
+def _run_group(notebook: Path, data: bytes, sources: list[str], items: list[ItemSpec],
+               cases: dict[str, list[Case]], options: RunOptions, scratch: Path, private_root: Path,
+               n_public: dict[str, int]) -> RunResult:
+    """One kernel's run: ``items`` called with the union of their forbid lists switched off."""
+    work = scratch / "work"
+    work.mkdir(parents=True)
+    (work / "submission.ipynb").write_bytes(data)
+    _write_inputs(work, items, cases, n_public)
+    forbid = set(expand_forbid([f for s in items for f in s.forbid]))
+    job = {**_job(items, cases, options, n_public), "cells": list(sources),
+           "switch_off": numpy_targets(forbid), "switch_off_mark": MARK}
+    library = poisoned_library(forbid, private_root / "libraries")
+    ran = run_driver(scratch, job, mode=options.isolation(), library=library,
+                     timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
+                     hide_dirs=options.hide_dirs, hide_files=options.hide_files,
+                     private=[notebook.parent.resolve()])
+    if ran.timed_out or ran.returncode != 0:
+        why = ("the grading driver ran out of time and was killed" if ran.timed_out else
+               f"the grading driver did not finish (exit code {ran.returncode}): {_log_tail(ran.log)}")
+        result = _void(items, cases, why + "; every output of this run was discarded")
+    else:
+        result = _collect(scratch / "result" / "out", items, cases)
+    result.timed_out, result.sandboxed, result.log = ran.timed_out, ran.sandboxed, ran.log
+    result.isolation = ran.isolation
+    return result
+
+
+def _merge(runs: list[RunResult]) -> RunResult:
+    """One result from a submission's kernels: the first one's cells, every kernel's items."""
+    first = runs[0]
+    for run in runs[1:]:
+        first.cases.update(run.cases)
+        first.forbidden_calls.update(run.forbidden_calls)
+        first.status["items"].update(run.status["items"])
+        first.status["kernel_restarts"] += run.status["kernel_restarts"]
+        first.status["printed_bytes"] = max(first.status["printed_bytes"], run.status["printed_bytes"])
+        if run.status["driver_error"] and not first.status["driver_error"]:
+            first.status["driver_error"] = run.status["driver_error"]
+        first.timed_out = first.timed_out or run.timed_out
+    return first
+
+
 def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions,
                  scratch: Path, private_root: Path | None = None, keep: bool = False,
                  sources: list[str] | None = None, n_public: dict[str, int] | None = None) -> RunResult:
@@ -261,34 +303,24 @@ def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Ca
     visible to the run: bwrap does not bind them; in the container fallback each run's
     folder is private to its own uid and the notebook's folder is made unreadable to
     other users. Raises SubmissionRefused for a symlink.
+
+    Items run in the kernel their ``kernel`` field names (``poison.kernel_groups``): one
+    sandbox run per kernel, each with the union of its items' forbid lists switched off.
     """
     from .spec import read_sources
 
     if sources is None:
         sources = read_sources(notebook)
     data = read_submission(notebook)
-    work = scratch / "work"
-    work.mkdir(parents=True)
-    (work / "submission.ipynb").write_bytes(data)
-    n_public = n_public or {}
-    _write_inputs(work, items, cases, n_public)
-    # One kernel runs every item: the union of their forbid lists is switched off.
-    forbid = set(expand_forbid([f for s in items for f in s.forbid]))
-    job = {**_job(items, cases, options, n_public), "cells": list(sources),
-           "switch_off": numpy_targets(forbid), "switch_off_mark": MARK}
-    library = poisoned_library(forbid, (private_root or scratch.parent) / "libraries")
-    ran = run_driver(scratch, job, mode=options.isolation(), library=library,
-                     timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
-                     hide_dirs=options.hide_dirs, hide_files=options.hide_files,
-                     private=[notebook.parent.resolve()])
-    if ran.timed_out or ran.returncode != 0:
-        why = ("the grading driver ran out of time and was killed" if ran.timed_out else
-               f"the grading driver did not finish (exit code {ran.returncode}): {_log_tail(ran.log)}")
-        result = _void(items, cases, why + "; every output of this run was discarded")
-    else:
-        result = _collect(scratch / "result" / "out", items, cases)
-    result.timed_out, result.sandboxed, result.log = ran.timed_out, ran.sandboxed, ran.log
-    result.isolation = ran.isolation
+    groups: dict[int, list[ItemSpec]] = {}
+    for s in items:
+        groups.setdefault(s.kernel, []).append(s)
+    runs = [_run_group(notebook, data, sources, group, cases, options,
+                       scratch if k == min(groups, default=0) else scratch / f"kernel-{k}",
+                       private_root or scratch.parent, n_public or {})
+            for k, group in sorted(groups.items())] or [
+        _run_group(notebook, data, sources, [], cases, options, scratch, private_root or scratch.parent, {})]
+    result = _merge(runs)
     if not keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
