@@ -24,9 +24,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 import course_lib.activations
 from course_lib.grading.delegation import expand_forbid
-from course_lib.grading.poison import MARK, numpy_targets, poisoned_library, switched_off_name
+from course_lib.grading.poison import MARK, kernel_groups, numpy_targets, poisoned_library, switched_off_name
 from course_lib.grading.sandbox import bwrap_available
-from course_lib.grading.spec import read_items
+from course_lib.grading.spec import read_items, read_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,6 +75,18 @@ def test_each_notebooks_union_still_imports(solutions: Path, tmp_path: Path) -> 
                     "print(course_lib.__file__)", tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip().startswith(str(lib))
+
+
+def test_an_item_whose_solution_uses_anothers_forbidden_code_gets_its_own_kernel() -> None:
+    path = ROOT / "solutions" / "06_regularization.ipynb"
+    items = kernel_groups(read_items(path), read_sources(path))
+    own = {s.item: s.kernel for s in items}
+    assert own.pop("train_regularized_classifier") == 1  # its solution builds on layers.Dropout
+    assert set(own.values()) == {0}
+    dropout = next(s for s in items if s.item == "dropout_forward")
+    assert "course_lib.layers.module._check_grad_out" in dropout.forbid  # widened with private helpers
+    demo = ROOT / "tests" / "grading" / "solutions" / "01_demo.ipynb"
+    assert {s.kernel for s in kernel_groups(read_items(demo), read_sources(demo))} == {0}
 
 
 def test_numpy_targets_include_the_compiled_routines() -> None:
