@@ -51,6 +51,113 @@ def _as_plain(value: Any) -> list[np.ndarray]:
     return arrays
 
 
+TAMPERED = "the grader's call watch (the profile hook was removed or replaced)"
+
+
+class _Watch:
+    """Counts what the forbidden code executes during a call, in every thread it can reach.
+
+    Used by ``check()`` in the learner's own session, as advice only: grading does not
+    watch (the graded kernel's course_lib has the forbidden code taken out, see
+    ``poison.py``).
+
+    Forbidden Python code is recognised by its bytecode (a copied or ``replace``-d code
+    object still counts), forbidden C functions by identity. A call of ``sys.setprofile``,
+    ``sys.settrace`` or ``threading.setprofile`` during the graded call, or a hook that
+    does not see a probe call, counts as tampering. All of this is in the learner's own
+    process and can be defeated by code written for it; see docs/grading.md.
+    """
+
+    def __init__(self, forbid: list[str]) -> None:
+        import threading
+
+        self.codes, self.cfuncs = _forbidden_codes(forbid)
+        self.counts: dict[str, int] = {}
+        self.known: dict[Any, str | None] = {}
+        self.guarded = {id(f): f for f in (sys.setprofile, sys.settrace, threading.setprofile,
+                                           threading.settrace)}
+        self.probed = False
+        self.installed = self.hook  # one bound method, so that getprofile() can be compared with it
+
+    def hook(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            code = frame.f_code
+            if code is _probe.__code__:
+                self.probed = True
+                return
+            try:
+                name = self.known[code]
+            except KeyError:  # first time this code object runs: compare what it does, once
+                name = self.known[code] = self.codes.get(_code_key(code))
+            if name is not None:
+                self.counts[name] = self.counts.get(name, 0) + 1
+        elif event == "c_call":
+            if id(arg) in self.cfuncs:
+                name = self.cfuncs[id(arg)]
+                self.counts[name] = self.counts.get(name, 0) + 1
+            elif id(arg) in self.guarded and self.active:
+                self.counts[TAMPERED] = 1
+
+    active = False
+
+    def start(self) -> None:
+        import threading
+
+        if not (self.codes or self.cfuncs):
+            return
+        self.probed = False
+        threading.setprofile(self.installed)
+        sys.setprofile(self.installed)
+        _probe()
+        self.active = True
+        if not self.probed:
+            self.counts[TAMPERED] = 1
+
+    def stop(self) -> None:
+        import threading
+
+        if not self.active:
+            return
+        self.active = False
+        if sys.getprofile() is not self.installed:
+            self.counts[TAMPERED] = 1
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+
+def _probe() -> None:
+    """Called right after the hook is installed: a hook that does not see it is not ours."""
+
+
+def _code_key(code: Any) -> tuple[Any, ...]:
+    """What a code object does, whatever its name, file or line numbers say."""
+    return code.co_code, code.co_names, code.co_consts
+
+
+def _forbidden_codes(forbid: list[str]) -> tuple[dict[tuple[Any, ...], str], dict[int, str]]:
+    """Bytecode of the forbidden Python functions (a class: all its methods), and forbidden C functions."""
+    import importlib
+
+    codes: dict[tuple[Any, ...], str] = {}
+    cfuncs: dict[int, str] = {}
+    for dotted in forbid:
+        module_name, _, attr = dotted.rpartition(".")
+        try:
+            obj = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError, ValueError):
+            continue
+        members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
+        for m in members:
+            m = getattr(m, "__func__", m)
+            for f in (m.fget, m.fset) if isinstance(m, property) else (m,):
+                code = getattr(f, "__code__", None)
+                if code is not None:
+                    codes[_code_key(code)] = dotted
+                elif callable(f) and not isinstance(f, type):
+                    cfuncs[id(f)] = dotted
+    return codes, cfuncs
+
+
 def switch_off(targets: list[list[str]], mark: str) -> None:
     """Replace each ``[module, attribute, dotted name]`` (numpy's forbidden functions) by a raising stub.
 
