@@ -16,20 +16,17 @@ Run ``make book`` first, then ``.venv/bin/python bench/site_budget.py``.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(ROOT))
+from tools.browsing import launch, move_control, serve  # noqa: E402
 
 # In the page: time from a keydown on a control to the explorer's "ce-frame" event.
 TIMER = """() => {
@@ -42,33 +39,6 @@ TIMER = """() => {
     });
   });
 }"""
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-def _serve() -> tuple[http.server.ThreadingHTTPServer, str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
-
-
-def _move(page, control) -> bool:
-    if control.is_disabled():
-        return False
-    kind = control.evaluate("el => el.type")
-    control.focus()
-    if kind == "checkbox":
-        control.press("Space")
-    elif kind == "range":
-        end = control.evaluate("el => Number(el.value) >= Number(el.max)")
-        control.press("ArrowLeft" if end else "ArrowRight")
-    else:
-        end = control.evaluate("el => el.selectedIndex === el.options.length - 1")
-        control.press("ArrowUp" if end else "ArrowDown")
-    return True
 
 
 def measure(browser, origin: str, rel: str, steps: int) -> tuple[int, list[tuple[str, float, bool]]]:
@@ -89,7 +59,7 @@ def measure(browser, origin: str, rel: str, steps: int) -> tuple[int, list[tuple
         for j in range(controls.count()):
             for _ in range(steps):
                 n = page.evaluate("() => window.__lat.length")
-                if not _move(page, controls.nth(j)):
+                if not move_control(controls.nth(j)):
                     break
                 page.wait_for_function(f"() => window.__lat.length > {n}", timeout=10_000)
                 name, ms = page.evaluate("() => window.__lat[window.__lat.length - 1]")
@@ -117,12 +87,10 @@ def main() -> int:
     print(f"explorer assets: {total / 1e6:.1f} MB in {files} pictures (budget 30 MB)")
     from playwright.sync_api import sync_playwright
 
-    httpd, origin = _serve()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     latencies: dict[str, list[float]] = {}
     firsts: dict[str, float] = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+    with sync_playwright() as p, serve(SITE) as origin:
+        browser = launch(p)
         print(f"{'page':32} {'before interaction':>20}")
         for rel in sorted(str(q.relative_to(SITE)) for q in (SITE / "book").glob("0*.html")):
             before, results = measure(browser, origin, rel, args.steps)
@@ -133,7 +101,6 @@ def main() -> int:
                 else:
                     latencies.setdefault(name, []).append(ms)
         browser.close()
-    httpd.shutdown()
     print(f"\n{'explorer':20} {'moves':>6} {'median ms':>10} {'max ms':>8} {'first move ms':>14}"
           "  (budget 100 ms)")
     for name, values in latencies.items():

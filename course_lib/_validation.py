@@ -18,10 +18,12 @@ __all__ = [
     "as_float_array",
     "check_same_shape",
     "check_ndim",
+    "check_finite",
     "check_labels",
     "check_in_closed_interval",
     "check_positive",
     "check_nonnegative",
+    "check_lr",
     "check_probability",
     "check_axis",
     "check_int",
@@ -79,6 +81,17 @@ def check_ndim(a: NDArray, ndims: int | Sequence[int], name: str, shape_hint: st
         raise ValueError(f"{name} must be {want}; got shape {a.shape}.{hint}")
 
 
+def check_finite(a: NDArray, name: str) -> None:
+    """Raise if ``a`` holds nan or inf, saying how many and where the first one is."""
+    bad = ~np.isfinite(a)
+    if np.any(bad):
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} holds {int(bad.sum())} nan or inf value(s) (the first at index {where}, "
+            f"{a[where]}); drop or fill in those entries before fitting"
+        )
+
+
 def check_labels(y: ArrayLike, n_classes: int, n_samples: int, name: str = "y") -> NDArray:
     """Validate integer class labels: shape ``(n_samples,)``, values in ``[0, n_classes)``."""
     arr = np.asarray(y)
@@ -123,6 +136,18 @@ def check_nonnegative(value: float, name: str) -> None:
     """Raise ``ValueError`` unless ``value >= 0``."""
     if not (np.isscalar(value) and value >= 0):
         raise ValueError(f"Invalid {name}: {value} (must be >= 0)")
+
+
+def check_lr(value: float, name: str = "learning rate") -> None:
+    """Raise ``ValueError(f"Invalid learning rate: {value}")`` unless ``value >= 0``.
+
+    The one learning-rate rule of the package, PyTorch's: ``lr = 0`` is allowed
+    (every step then leaves the parameters as they are, which a schedule that
+    anneals to zero, or a frozen parameter group, needs) and a negative or nan
+    rate is an error. Every optimizer and every gradient-descent function uses it.
+    """
+    if not (np.isscalar(value) and value >= 0):
+        raise ValueError(f"Invalid {name}: {value} (must be >= 0; lr=0 leaves the parameters unchanged)")
 
 
 def check_probability(value: float, name: str, *, include_one: bool = False) -> None:

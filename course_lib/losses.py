@@ -189,6 +189,12 @@ def _logits_and_targets(logits: ArrayLike, target: ArrayLike) -> tuple[Array, Ar
         onehot = np.zeros_like(z)
         onehot[np.arange(n), labels] = 1.0
         return z, onehot
+    if y.ndim == 2 and y.shape == (n, 1) and c > 1:
+        raise ValueError(
+            f"target has shape {y.shape}; class indices must be shape ({n},) (use "
+            f"target.ravel()), and one-hot or probability rows shape (n_samples, n_classes) = "
+            f"{z.shape}"
+        )
     y = as_float_array(y, "target").astype(z.dtype, copy=False)
     check_same_shape(z, y, "logits", "target")
     check_in_closed_interval(y, 0.0, 1.0, "target (class probabilities)")

@@ -1,4 +1,6 @@
-"""Shared test settings: hypothesis profiles and a seeded generator fixture."""
+"""Shared test settings: hypothesis profiles, a seeded generator, headless Chromium."""
+
+import os
 
 import numpy as np
 import pytest
@@ -16,3 +18,21 @@ settings.load_profile("ci")
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Playwright (tools/browsing.py), one per test module.
+
+    In CI a missing Chromium is a failure, never a silent skip.
+    """
+    from tools.browsing import CHROMIUM, launch
+
+    if CHROMIUM is None:
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(
+            "Chromium not found: install it with `apt-get install chromium` (Debian)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()

@@ -47,3 +47,15 @@ def test_a_url_binder_and_colab_cannot_use_is_refused(url):
 
     with pytest.raises(ConfigError, match="REPO_URL must look like"):
         repository.repository_options(url, JB_DEFAULTS)
+
+
+site_fixes = _load("site_fixes")
+
+
+def test_folded_code_cells_are_named_by_their_visible_text():
+    body = ('<details class="admonition hide above-input">\n<summary aria-label="Toggle hidden content">\n'
+            '<p class="collapsed admonition-title">Show code cell source</p>\n</summary>')
+    context = {"body": body}
+    site_fixes._summary_names(None, "page", "page.html", context, None)
+    assert "aria-label" not in context["body"]
+    assert context["body"] == body.replace(' aria-label="Toggle hidden content"', "")

@@ -1,4 +1,5 @@
-"""The course's own exercises: generated from solutions/, full marks for the solutions, 0 untouched.
+"""The course's own exercises: generated from solutions/, full marks for the solutions, 0 untouched,
+and 0 for a nearest-centroid rule on the open-ended classifiers (they must need what they teach).
 
 Runs the grading CLI exactly as an instructor would, over every chapter's
 solutions notebook and its generated exercise notebook at once (two in parallel),
@@ -13,14 +14,39 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from course_lib.grading.generate import fill_regions
 from course_lib.grading.spec import read_items
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
-CHAPTERS = ["02_regression", "03_losses", "04_backpropagation", "05_optimizers", "06_regularization"]
+CHAPTERS = ["01_introduction", "02_regression", "03_losses", "04_backpropagation", "05_optimizers",
+            "06_regularization", "07_training_in_practice"]
 pytestmark = pytest.mark.slow
+
+# The shortcut the open-ended classifiers must not reward: predict the class whose training mean
+# is nearest (after standardising), which passes on well-separated round blobs.
+CENTROID = [
+    "    mu, sd = X_train.mean(axis=0), X_train.std(axis=0) + 1e-12",
+    "    A, B = (X_train - mu) / sd, (X_test - mu) / sd",
+    "    classes = np.unique(y_train)",
+    "    means = np.stack([A[y_train == c].mean(axis=0) for c in classes])",
+    "    return classes[((B[:, None, :] - means[None]) ** 2).sum(axis=-1).argmin(axis=1)]",
+]
+OPEN_ENDED = {"02_regression": "train_logistic", "04_backpropagation": "train_relu_network"}
+
+
+def _centroid_submission(chapter: str, folder: Path) -> Path:
+    """The exercise notebook with only the open-ended classifier filled in, by nearest centroid."""
+    nb = nbformat.read(ROOT / "exercises" / f"{chapter}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("grading", {}).get("item") == OPEN_ENDED[chapter]:
+            cell.source = fill_regions(cell.source, [CENTROID])
+    path = folder / f"{chapter}.ipynb"
+    nbformat.write(nb, path)
+    return path
 
 
 def _grading(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -29,7 +55,7 @@ def _grading(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=900)
 
 
-def test_every_chapter_from_regression_on_has_five_graded_items_and_an_open_ended_one():
+def test_every_chapter_has_five_graded_items_and_one_checked_by_behaviour():
     assert [p.stem for p in SOLUTIONS] == CHAPTERS
     total = 0
     for path in SOLUTIONS:
@@ -38,7 +64,8 @@ def test_every_chapter_from_regression_on_has_five_graded_items_and_an_open_ende
         behavioural = [i for i in items if i.compare.get("checker", "allclose") != "allclose"]
         assert behavioural, f"{path.name} has no item checked by behaviour"
         total += len(items)
-    assert total >= 25
+    assert total >= 35
+    assert len(read_items(ROOT / "solutions" / "07_training_in_practice.ipynb")) >= 6
 
 
 def test_exercises_are_generated_from_the_current_solutions():
@@ -49,7 +76,10 @@ def test_exercises_are_generated_from_the_current_solutions():
 @pytest.fixture(scope="module")
 def grades(tmp_path_factory) -> dict[str, list[dict[str, str]]]:
     out = tmp_path_factory.mktemp("course-grades") / "grades.csv"
+    centroid = out.parent / "centroid"
+    centroid.mkdir()
     subs = [str(p) for p in SOLUTIONS] + [str(ROOT / "exercises" / p.name) for p in SOLUTIONS]
+    subs += [str(_centroid_submission(chapter, centroid)) for chapter in OPEN_ENDED]
     res = _grading("grade", *subs, "--solutions", str(ROOT / "solutions"), "--out", str(out),
                    "--jobs", "2", "--cache", str(out.parent / "cache"), cwd=out.parent)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -74,3 +104,11 @@ def test_untouched_exercises_score_zero(grades, chapter):
     assert len(rows) == len(read_items(ROOT / "solutions" / f"{chapter}.ipynb"))
     for row in rows:
         assert float(row["score"]) == 0.0, row
+
+
+@pytest.mark.parametrize("chapter", sorted(OPEN_ENDED))
+def test_a_nearest_centroid_rule_fails_the_open_ended_classifier(grades, chapter):
+    rows = [r for sub, rs in grades.items() if sub.endswith(f"centroid/{chapter}.ipynb") for r in rs]
+    (row,) = [r for r in rows if r["item"] == OPEN_ENDED[chapter]]
+    assert float(row["score"]) == 0.0 < float(row["max_score"]), row
+    assert "accuracy below" in row["message"], row

@@ -176,3 +176,13 @@ def test_loss_modules_wrap_the_functions(rng):
         m = cls()
         assert m.forward(pred, target) == loss(pred, target)
         np.testing.assert_array_equal(m.backward(), grad(pred, target))
+
+
+def test_cross_entropy_labels_shaped_n_by_1_say_what_is_wrong(rng):
+    logits, labels = rng.standard_normal((5, 3)), np.array([[0], [2], [1], [1], [0]])
+    msg = r"target has shape \(5, 1\); class indices must be shape \(5,\) \(use target.ravel\(\)\)"
+    for call in (L.cross_entropy, L.cross_entropy_grad, L.CrossEntropyLoss()):
+        with pytest.raises(ValueError, match=msg):
+            call(logits, labels)
+    assert L.cross_entropy(logits, labels.ravel()) == pytest.approx(
+        L.cross_entropy(logits, np.eye(3)[labels.ravel()]))

@@ -438,8 +438,8 @@ def test_logistic_rejects_non_binary_labels(rng):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"lr": 0.0}, "Invalid lr"),
-        ({"lr": -1.0}, "Invalid lr"),
+        ({"lr": -1.0}, "Invalid learning rate: -1.0"),
+        ({"lr": float("nan")}, "Invalid learning rate: nan"),
         ({"l2": -0.1}, "Invalid l2"),
         ({"n_iter": -1}, "Invalid n_iter"),
         ({"solver": "sgd"}, "Invalid solver"),
@@ -457,14 +457,37 @@ def test_linear_regression_n_iter_of_the_wrong_type():
 
 def test_gd_functions_validate_inputs(rng):
     X, y = rng.standard_normal((5, 2)), rng.standard_normal(5)
-    with pytest.raises(ValueError, match="Invalid lr"):
-        linear_regression_gd(X, y, lr=0.0, n_iter=3)
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
+        linear_regression_gd(X, y, lr=-0.1, n_iter=3)
     with pytest.raises(ValueError, match=r"theta0 must have shape \(2,\).*got shape \(3,\)"):
         linear_regression_gd(X, y, lr=0.1, n_iter=3, theta0=np.zeros(3))
     with pytest.raises(ValueError, match=r"y must be 1-D; got shape \(5, 1\)"):
         logistic_regression_gd(X, np.zeros((5, 1)), lr=0.1, n_iter=3)
     with pytest.raises(ValueError, match=r"target must lie in \[0.0, 1.0\]"):
         logistic_regression_gd(X, np.full(5, 2.0), lr=0.1, n_iter=3)
+
+
+@pytest.mark.parametrize("gd", [linear_regression_gd, logistic_regression_gd])
+def test_zero_learning_rate_is_allowed_and_moves_nothing(rng, gd):
+    # The package's one rule (as torch.optim's): lr >= 0, and lr = 0 is a step of length 0.
+    X, y = rng.standard_normal((6, 2)), (rng.standard_normal(6) > 0).astype(float)
+    theta, history = gd(X, y, lr=0.0, n_iter=4, theta0=np.ones(2))
+    np.testing.assert_array_equal(theta, np.ones(2))
+    assert len(history) == 5 and np.all(history == history[0])
+    LinearRegression(lr=0.0)  # accepted as well
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_data_is_rejected_by_every_regression_entry_point(rng, where, bad):
+    X, y = rng.standard_normal((6, 2)), rng.standard_normal(6)
+    (X if where == "X" else y).flat[4] = bad  # X[2, 0], or y[4]
+    match = rf"{where} holds 1 nan or inf value\(s\) \(the first at index \({2 if where == 'X' else 4}"
+    for call in (lambda: normal_equation(X, y), lambda: normal_equation(X, y, l2=1.0),
+                 lambda: linear_regression_gd(X, y, lr=0.1, n_iter=3),
+                 lambda: LinearRegression().fit(X, y)):  # fmt: skip
+        with pytest.raises(ValueError, match=match):
+            call()
 
 
 def test_zero_iterations_returns_start(rng):

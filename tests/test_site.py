@@ -12,25 +12,18 @@ picture must change. Screenshots of two pages are kept in ``_build/screenshots/`
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from tools.browsing import MATHJAX_DONE, load_all_images, move_control, serve
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = os.environ.get("CI") == "true"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def _missing(reason: str) -> None:
@@ -48,29 +41,10 @@ def _pages() -> list[str]:
 def server():
     if not (SITE / "index.html").exists():
         _missing(f"no built site at {SITE}: run `make book` first")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(SITE) as origin:
+        yield origin
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest's output clean
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        _missing("Chromium not found: install it with `apt-get install chromium` (Debian)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class PageProblems:
@@ -98,12 +72,6 @@ class PageProblems:
         page.route("**/*", route)
 
 
-MATHJAX_DONE = """() => new Promise(resolve => {
-  if (!window.MathJax || !MathJax.startup) { resolve(false); return; }
-  MathJax.startup.promise.then(() => resolve(true));
-})"""
-
-
 def _open(browser, url: str):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems = PageProblems(page, url)
@@ -114,6 +82,13 @@ def _open(browser, url: str):
 
 REPOSITORY_LINKS = r"""() => [...document.querySelectorAll('a[href]')].map(a => a.href)
   .filter(h => /\/\/(github\.com|mybinder\.org|colab\.research\.google\.com)\//.test(h))"""
+
+
+# An explorer's overlay (alt="") is drawn over its described picture.
+NO_ALT_TEXT = r"""() => [...document.querySelectorAll('article img:not(.ce-overlay)')]
+  .filter(i => { const a = (i.getAttribute('alt') || '').trim();
+                 return a.length < 12 || /\.(png|jpe?g|svg|gif)$/i.test(a) || a.includes('<Figure size'); })
+  .map(i => `${i.getAttribute('src')} (alt: "${i.getAttribute('alt') || ''}")`)"""
 
 
 def test_every_page_renders_offline(server, browser):
@@ -128,14 +103,13 @@ def test_every_page_renders_offline(server, browser):
             rendered = page.locator("mjx-container").count()
             assert rendered >= math_blocks, f"{rel}: {rendered} of {math_blocks} formulas rendered"
         # Figures load lazily, as the reader scrolls: load them all now, to check each one.
-        page.evaluate("() => document.querySelectorAll('img[loading=lazy]')"
-                      ".forEach(i => { i.loading = 'eager'; })")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=15_000)
+        load_all_images(page)
         broken = page.evaluate(
             "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src)"
         )
+        # Every figure says what it shows: not its file name, not matplotlib's repr.
+        no_alt = page.evaluate(NO_ALT_TEXT)
         if not os.environ.get("REPO_URL"):  # built without a repository: no button may point anywhere
             links = page.evaluate(REPOSITORY_LINKS)
             assert not links, f"{rel}: buttons point at a repository that was never set: {links}"
@@ -146,6 +120,7 @@ def test_every_page_renders_offline(server, browser):
         assert not problems.failed, f"{rel}: failed requests: {problems.failed}"
         assert not problems.console_errors, f"{rel}: console errors: {problems.console_errors}"
         assert not broken, f"{rel}: images that did not load: {broken}"
+        assert not no_alt, f"{rel}: figures whose alt text does not say what they show: {no_alt}"
         report.append((rel, math_blocks, page.locator("img").count()))
         page.close()
     chapters = [r for r in report if r[0].startswith("book/0")]
@@ -170,20 +145,6 @@ def test_screenshots(server, browser, rel):
 FRAME = "fig => fig.dataset.frame || null"
 SHOWN = """fig => [...fig.querySelectorAll('.ce-figure img')].every(
     i => i.complete && i.naturalWidth > 0 && !i.src.startsWith('data:'))"""
-
-
-def _move(control) -> None:
-    """Move a control one step with the keyboard, as a reader would."""
-    kind = control.evaluate("el => el.type")
-    control.focus()
-    if kind == "checkbox":
-        control.press("Space")
-    elif kind == "range":
-        at_end = control.evaluate("el => Number(el.value) >= Number(el.max)")
-        control.press("ArrowLeft" if at_end else "ArrowRight")
-    else:  # a <select>
-        at_end = control.evaluate("el => el.selectedIndex === el.options.length - 1")
-        control.press("ArrowUp" if at_end else "ArrowDown")
 
 
 def _chapter_pages() -> list[str]:
@@ -214,7 +175,7 @@ def test_every_explorer_control_changes_its_picture(server, browser):
                 control.focus()  # the first touch loads the manifest and sets the shown frame
                 page.wait_for_function(FRAME, arg=figure.element_handle(), timeout=10_000)
                 before = figure.evaluate(FRAME)
-                _move(control)
+                move_control(control)
                 try:
                     page.wait_for_function(f"fig => fig.dataset.frame !== {before!r}",
                                            arg=figure.element_handle(), timeout=5_000)
@@ -289,6 +250,13 @@ MATH_AND_OVERFLOW = """() => {
     if (eqno && overlaps(eqno.getBoundingClientRect(), c.getBoundingClientRect()))
       bad.push(`${div.id}: its number overlaps the formula`);
   });
+  // A figure shrunk more than 2.2 times has specks for labels (small-multiples grids
+  // show their panels one by one instead).
+  document.querySelectorAll('article img').forEach(img => {
+    if (!img.offsetParent || !img.naturalWidth || !img.clientWidth) return;
+    const shrink = img.naturalWidth / img.clientWidth;
+    if (shrink > 2.2) bad.push(`${img.src.split('/').pop()} is shrunk ${shrink.toFixed(1)} times`);
+  });
   if (document.documentElement.scrollWidth > window.innerWidth + 1)
     bad.push(`the page is ${document.documentElement.scrollWidth} px wide`);
   return bad;
@@ -303,6 +271,7 @@ def test_phone_width_math_and_layout(server, browser):
         page.wait_for_load_state("networkidle")
         if page.locator("div.math").count():
             assert page.evaluate(MATHJAX_DONE), f"{rel}: MathJax did not start"
+        load_all_images(page)
         found += [f"{rel}: {problem}" for problem in page.evaluate(MATH_AND_OVERFLOW)]
         page.close()
     assert not found, "at 390 px wide:\n" + "\n".join(found)

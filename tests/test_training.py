@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from course_lib import layers, losses, optim
+from course_lib import layers, losses, optim, regression, training
 from course_lib.data import load_digits, standardize, train_val_test_split
 from course_lib.optim import ReduceLROnPlateau, grad_norms
 from course_lib.regularization import EarlyStopping
@@ -104,6 +104,42 @@ def test_divergence_stops_with_a_message_and_finite_parameters():
     assert hist.diverged and "diverged" in hist.message
     assert len(hist.epoch) < 50
     assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+def test_finite_explosion_counts_as_divergence_as_in_regression():
+    # lr = 1e3 on the digits MLP: the loss grows past 1e8 times its first value while
+    # still finite. fit must stop, warn and flag it, by the rule regression GD uses.
+    X, y = load_digits()
+    X = X / 16.0
+    model = layers.mlp((64, 32, 10), rng=0)
+    opt = optim.SGD(model.parameters(), lr=1e3)
+    with pytest.warns(DivergenceWarning, match="over 1e\\+08 times its initial") as caught:
+        hist = fit(model, losses.CrossEntropyLoss(), opt, X, y, epochs=3, progress=False, rng=0)
+    assert hist.diverged and hist.message == str(caught[0].message)
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("loss, initial, diverged", [
+    (1e8 * 2.0, 2.0, False), (1.01e8 * 2.0, 2.0, True), (np.inf, 2.0, True), (np.nan, 2.0, True),
+    (1e300, 0.0, False), (np.inf, 0.0, True),
+])  # fmt: skip
+def test_divergence_rule(loss, initial, diverged):
+    assert (training.divergence_reason(loss, initial) is not None) == diverged
+    assert training.DIVERGENCE_FACTOR == regression.DIVERGENCE_FACTOR
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.Adagrad, optim.RMSprop])
+def test_every_optimizer_takes_lr_zero_and_rejects_negative_lr(cls):
+    p = layers.Linear(3, 2, rng=0)
+    before = [q.data.copy() for q in p.parameters()]
+    opt = cls(p.parameters(), lr=0.0)
+    for q in p.parameters():
+        q.grad = np.ones_like(q.data)
+    opt.step()
+    for q, b in zip(p.parameters(), before, strict=True):
+        np.testing.assert_array_equal(q.data, b)
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
+        cls(p.parameters(), lr=-0.1)
 
 
 def test_callbacks_can_stop_training_and_scheduler_is_stepped():

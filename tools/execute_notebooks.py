@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,14 +31,28 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
+KERNEL = "python3"
+
+
+def kernelspec_metadata(name: str = KERNEL) -> dict[str, str]:
+    """The notebook's ``kernelspec`` metadata exactly as JupyterLab writes it for kernel ``name``.
+
+    JupyterLab replaces a notebook's kernelspec with the installed kernel's (for
+    ipykernel: "Python 3 (ipykernel)") as soon as it opens it; committing the same
+    keeps a chapter that a learner only reads unmodified (tests/test_lab.py).
+    """
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"display_name": spec.display_name, "language": spec.language, "name": name}
+
+
 def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = kernelspec_metadata()
     start = time.perf_counter()
     NotebookClient(
         nb,
         timeout=timeout,
-        kernel_name="python3",
+        kernel_name=KERNEL,
         resources={"metadata": {"path": str(path.parent)}},
         # No widget state: the site shows each explorer's kernel-free twin (the
         # output's text/html), never a frozen ipywidgets snapshot.

@@ -43,8 +43,12 @@ dim (``"high": "k"``). ``"dtype"`` is one of float64, float32, int64, bool. Scal
 Data sets (``cases.data``, redrawn per case): ``{"kind": "blobs", "n_train",
 "n_test", "n_features", "n_classes", "separation", "spread"}`` gives ``X_train,
 y_train, X_test, y_test``; ``{"kind": "linear", "n_train", "n_val", "n_features",
-"noise"}`` gives ``X_train, y_train, X_val, y_val, w_true``. Arrays not passed as
-arguments stay hidden from the learner and are used by checkers.
+"noise"}`` gives ``X_train, y_train, X_val, y_val, w_true``. Synthetic runs for
+diagnostic items (:mod:`.runs`): ``{"kind": "learning_curves", "n_runs", "n_epochs",
+"n_classes"}`` gives ``train_loss, val_loss, kind``; ``{"kind": "range_test",
+"num_steps", "noise"}`` gives ``lrs, losses, lr_cliff``; ``{"kind": "gd_run",
+"n_steps"}`` gives ``w_path, lr, h``. Arrays not passed as arguments stay hidden
+from the learner and are used by checkers.
 
 Checkers (``compare.checker``, see :mod:`.compare`): ``allclose`` (default),
 ``accuracy_at_least`` (``labels``, ``threshold``), ``within_factor_of_solution``

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from .cases import DEFAULT_SECRET
+from .executor import Executor, LocalExecutor
 from .grader import Grader, GradingError, check_dependencies, default_cache_dir
 from .runner import RunOptions, SandboxUnavailable
 from .spec import SpecError
@@ -57,7 +59,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="a directory: one HTML feedback page per submission")
     g.add_argument("--resume", action="store_true",
                    help="keep the submissions already graded in --out (unless their file changed)")
-    g.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded in parallel")
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive(int), default=1,
+                       help="submissions graded in parallel on this machine")
+    where.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                       help="grade on the workers of this Dask scheduler instead "
+                       "(pip install 'course_lib[cluster]'; see docs/grading.md)")
     g.add_argument("--timeout", type=_positive(float), default=300.0,
                    help="seconds per submission (wall clock)")
     g.add_argument("--cell-timeout", type=_positive(float), default=60.0, help="seconds per code cell")
@@ -118,9 +125,17 @@ def _grade(args: argparse.Namespace) -> int:
                          memory_mb=args.memory, sandbox=args.sandbox,
                          hide_dirs=[p.resolve().parent for p in outputs] + [p for p in outputs if p.is_dir()],
                          hide_files=[p for p in outputs if p.is_file()])
-    with Grader(args.solutions, secret, options, args.cache or default_cache_dir()) as grader:
-        grader.preflight()
-        return run_batch(grader, args.submissions, args.out, jobs=args.jobs, resume=args.resume,
+    with contextlib.ExitStack() as stack:
+        if args.scheduler is not None:
+            from .cluster import DaskExecutor, connect
+
+            executor: Executor = stack.enter_context(DaskExecutor(connect(args.scheduler)))
+        else:
+            executor = LocalExecutor(args.jobs)
+        cache = args.cache or default_cache_dir()
+        grader = stack.enter_context(Grader(args.solutions, secret, options, cache))
+        grader.preflight()  # here too: the expected outputs are computed on this machine
+        return run_batch(grader, args.submissions, args.out, executor=executor, resume=args.resume,
                          json_path=args.json, feedback=args.feedback)
 
 

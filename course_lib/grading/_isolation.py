@@ -32,7 +32,6 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,10 +178,28 @@ def drop_prefix(uid: int, connection_copy_dir: str = "-") -> list[str]:
     return [sys.executable, "-I", "-S", str(_HERE / "_drop.py"), str(uid), connection_copy_dir, "--"]
 
 
+def _uid_lock_dir() -> Path:
+    """``/run/lock/course-grading`` (or ``/var/lock/…``, ``/tmp/…``): root's only, one per machine."""
+    for base in ("/run/lock", "/var/lock", "/tmp"):
+        if os.path.isdir(base):
+            path = Path(base, "course-grading")
+            path.mkdir(mode=0o700, exist_ok=True)
+            info = path.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+                raise RuntimeError(f"{path} must be a folder of the grader's own user, mode 700")
+            return path
+    raise RuntimeError("no folder for the grading uid locks (/run/lock, /var/lock or /tmp)")
+
+
 @contextlib.contextmanager
 def lease_uid() -> Iterator[int]:
-    """An unprivileged uid no other run (in any grader process on this machine) holds meanwhile."""
-    lock_dir = Path(tempfile.gettempdir())
+    """An unprivileged uid no other run (in any grader process on this machine) holds meanwhile.
+
+    The locks live in one folder for the whole machine, whatever ``TMPDIR`` each
+    grader has: two graders with their own temporary folders once leased the same
+    uid, and each killed the other's kernels when it cleaned the uid up.
+    """
+    lock_dir = _uid_lock_dir()
     for uid in range(UID_BASE, UID_BASE + _UID_SLOTS):
         path = lock_dir / f"course-grading-uid-{uid}.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)

@@ -12,10 +12,13 @@
   and prints how to resume; ``--resume`` keeps every submission whose rows are
   complete and whose file hash still matches, and grades the others.
 * A progress bar on stderr shows done/total, rate, ETA, errors and timeouts.
+* Where the submissions run is the executor's business (threads here, or a Dask cluster):
+  all of the above is the same for both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 from collections.abc import Iterator
@@ -24,6 +27,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from .executor import Executor
 from .feedback import write_feedback
 from .grader import Grader, file_hash
 from .report import CsvLog, csv_rows, output_names, read_csv_rows, write_gradescope_one, write_rows
@@ -94,15 +98,20 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt()
 
 
-def _graded(grader: Grader, todo: list[tuple[int, Path]], jobs: int
+def _graded(grader: Grader, todo: list[tuple[int, Path]], executor: Executor
             ) -> Iterator[tuple[int, SubmissionResult]]:
-    for k, res in grader.iter_grade([p for _, p in todo], jobs=jobs):
-        yield todo[k][0], res
+    with contextlib.closing(executor.grade(grader, [p for _, p in todo])) as results:
+        for k, res in results:  # closing: a stop in the caller's loop stops the executor at once
+            yield todo[k][0], res
 
 
-def run_batch(grader: Grader, inputs: list[Path], out: Path, *, jobs: int, resume: bool,
+def run_batch(grader: Grader, inputs: list[Path], out: Path, *, executor: Executor, resume: bool,
               json_path: Path | None, feedback: Path | None) -> int:
-    """Grade ``inputs`` into ``out`` (and the Gradescope JSON / feedback pages); returns the exit code."""
+    """Grade ``inputs`` into ``out`` (and the Gradescope JSON / feedback pages); returns the exit code.
+
+    ``executor`` grades: :class:`executor.LocalExecutor` (``--jobs``) or
+    :class:`cluster.DaskExecutor` (``--scheduler``); everything else is the same for both.
+    """
     subs, warnings = expand_inputs(inputs)
     for line in warnings:
         print(f"warning: {line}", file=sys.stderr)
@@ -121,8 +130,9 @@ def run_batch(grader: Grader, inputs: list[Path], out: Path, *, jobs: int, resum
     log = CsvLog(out, [row for i in sorted(rows) for row in rows[i]])
     progress = _Progress(len(subs), len(rows))
     errors = 0
+    graded = _graded(grader, todo, executor)
     try:
-        for i, res in _graded(grader, todo, jobs):
+        for i, res in graded:
             log.add(res)
             rows[i] = csv_rows(res)
             if res.error:
@@ -135,6 +145,7 @@ def run_batch(grader: Grader, inputs: list[Path], out: Path, *, jobs: int, resum
             progress.update(res)
     except KeyboardInterrupt:
         grader.stop()  # also when it came while the expected outputs were being computed
+        graded.close()
         progress.close()
         log.close()
         print(f"\ninterrupted: {len(rows)} of {len(subs)} submissions are graded and saved in {out}; the "

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import runs
 from .spec import ItemSpec, SpecError
 
 __all__ = [
@@ -128,8 +129,57 @@ def _linear(p: dict[str, Any], rng: np.random.Generator) -> dict[str, NDArray[An
     return out
 
 
+def _rotation(rng: np.random.Generator, diagonal: bool = False) -> NDArray[np.float64]:
+    """A random rotation; ``diagonal``: within 15 degrees of a diagonal, never near an axis."""
+    if diagonal:  # rescaling each feature then cannot undo the shape
+        angle = np.pi / 4 + rng.integers(0, 4) * np.pi / 2 + rng.uniform(-1.0, 1.0) * np.pi / 12
+    else:
+        angle = rng.uniform(0.0, 2.0 * np.pi)
+    return np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+
+
+def _placement(rng: np.random.Generator, p: dict[str, Any]) -> tuple[NDArray[np.float64], ...]:
+    """A random rotation, per-feature stretch and offset: the data is neither round nor centred."""
+    scale = np.exp(rng.uniform(-1.0, 1.0, 2) * float(p.get("log_scale", 1.0)))
+    rot = _rotation(rng, bool(p.get("diagonal", False)))
+    return rot, scale, rng.normal(0.0, float(p.get("offset", 10.0)), 2)
+
+
+def _elongated(p: dict[str, Any], rng: np.random.Generator) -> dict[str, NDArray[Any]]:
+    # Two classes with one shared, long and thin covariance (stds `long` and `short`), centres
+    # `along` apart along the long axis and `across` apart across it. The best boundary is
+    # nearly parallel to the long axis; the bisector of the two centres (nearest centroid) is
+    # tilted from it and misclassifies the tails.
+    long_, short = float(p.get("long", 4.0)), float(p.get("short", 0.5))
+    gap = np.array([float(p.get("along", 4.0)), float(p.get("across", 3.0))])
+    (rot, scale, offset), out = _placement(rng, p), {}
+    for split in ("train", "test"):
+        n = int(p.get(f"n_{split}", 200))
+        y = rng.integers(0, 2, n)
+        z = rng.normal(size=(n, 2)) * np.array([long_, short]) + (y[:, None] - 0.5) * gap
+        out[f"X_{split}"] = (z @ rot.T) * scale + offset
+        out[f"y_{split}"] = y
+    return out
+
+
+def _xor(p: dict[str, Any], rng: np.random.Generator) -> dict[str, NDArray[Any]]:
+    # Four blobs at (+-s, +-s); the label is 1 where exactly one coordinate is positive. Each
+    # class's centroid is the origin, so neither a centroid rule nor any linear boundary works.
+    s, spread = float(p.get("separation", 2.5)), float(p.get("spread", 1.0))
+    (rot, scale, offset), out = _placement(rng, p), {}
+    for split in ("train", "test"):
+        n = int(p.get(f"n_{split}", 200))
+        corner = rng.integers(0, 2, (n, 2))
+        z = s * (2.0 * corner - 1.0) + spread * rng.normal(size=(n, 2))
+        out[f"X_{split}"] = (z @ rot.T) * scale + offset
+        out[f"y_{split}"] = (corner[:, 0] ^ corner[:, 1]).astype(np.int64)
+    return out
+
+
 # Data sets an item can draw from (``"data": {"kind": ...}``); an explicit registry.
-DATASETS = {"blobs": _blobs, "linear": _linear}
+# ``runs`` has the synthetic runs of the diagnostic items, whose held-back arrays hold the cause.
+DATASETS = {"blobs": _blobs, "linear": _linear, "elongated": _elongated, "xor": _xor,
+            "learning_curves": runs.learning_curves, "range_test": runs.range_test, "gd_run": runs.gd_run}
 
 
 def _random_case(cases: dict[str, Any], rng: np.random.Generator, label: str) -> Case:

@@ -6,6 +6,13 @@ a plain report: which case failed, with its input, the expected and the obtained
 values, and the classic mistake when a detector recognises one. Passing here never
 promises full marks: the grader runs other, hidden cases in a separate process.
 
+Delegation is judged as the grader judges it: the item's ``forbid`` list, widened
+with the private helpers the forbidden code calls, is looked for in the code the
+kernel ran (its input history, else the notebook's saved cells) and, while the
+public cases run, in the calls themselves (the grader's own call watch). A function
+that delegates is told it earns 0 however many cases pass. An unknown item name
+lists the items the notebook declares, with the closest one first.
+
 The notebook holding the public cases is found by, in order: the ``notebook``
 argument; the ``JPY_SESSION_NAME`` variable Jupyter sets; VS Code's
 ``__vsc_ipynb_file__``; the most recently modified ``*.ipynb`` in the current
@@ -15,16 +22,19 @@ that declares the item.
 
 from __future__ import annotations
 
+import difflib
 import glob
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cases import Case, decode_array
 from .compare import Output, OutputError, abbreviate, score_case
+from .delegation import delegation_message, expand_forbid, find_delegation
 from .mistakes import detect
 
 __all__ = ["check", "CheckResult"]
@@ -41,12 +51,14 @@ class CheckResult:
     passed: int
     total: int
     messages: list[str] = field(default_factory=list)
+    delegated: str | None = None  # the forbidden course_lib name the function uses, if any
 
     def __bool__(self) -> bool:
-        return self.total > 0 and self.passed == self.total
+        return self.total > 0 and self.passed == self.total and self.delegated is None
 
     def __repr__(self) -> str:
-        return f"CheckResult(item={self.item!r}, passed={self.passed}, total={self.total})"
+        extra = f", delegated={self.delegated!r}" if self.delegated else ""
+        return f"CheckResult(item={self.item!r}, passed={self.passed}, total={self.total}{extra})"
 
 
 def _user_namespace() -> dict[str, Any]:
@@ -78,18 +90,78 @@ def _candidates(notebook: str | None) -> list[str]:
     return found
 
 
-def _find_item(item: str, notebook: str | None) -> dict[str, Any] | None:
+def _graded_cells(path: str) -> list[dict[str, Any]] | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            nb = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    cells = nb.get("cells", []) if isinstance(nb, dict) else []
+    return [c for c in cells if isinstance(c, dict)]
+
+
+def _find_item(item: str, notebook: str | None) -> tuple[dict[str, Any], str] | None:
+    """The item's declaration (with its public cases) and the notebook holding it."""
     for path in _candidates(notebook):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                nb = json.load(fh)
-        except (OSError, ValueError):
-            continue
-        for cell in nb.get("cells", []):
+        for cell in _graded_cells(path) or []:
             meta = cell.get("metadata", {}).get("grading")
             if isinstance(meta, dict) and meta.get("item") == item and meta.get("public"):
-                return meta
+                return meta, path
     return None
+
+
+def _known_items(notebook: str | None) -> list[str]:
+    """Every item with public cases in the candidate notebooks, first notebook first."""
+    names: list[str] = []
+    for path in _candidates(notebook):
+        for cell in _graded_cells(path) or []:
+            meta = cell.get("metadata", {}).get("grading")
+            if isinstance(meta, dict) and meta.get("public") and isinstance(meta.get("item"), str):
+                if meta["item"] not in names:
+                    names.append(meta["item"])
+    return names
+
+
+def _unknown_item(item: str, notebook: str | None) -> str:
+    known = _known_items(notebook)
+    if not known:
+        return (f"check({item!r}): no public cases found for this item. Run check() from the exercise "
+                f"notebook's folder, or pass notebook='path/to/exercise.ipynb'.")
+    close = difflib.get_close_matches(item, known, n=1, cutoff=0.6)
+    guess = f" Did you mean {close[0]!r}?" if close else ""
+    return f"check({item!r}): no graded item of that name.{guess} The items are: {', '.join(known)}."
+
+
+def _kernel_sources(path: str) -> list[str]:
+    """The code the kernel ran (IPython's input history), else the notebook's saved code cells."""
+    history = _user_namespace().get("In")
+    if isinstance(history, list) and any(isinstance(h, str) and h.strip() for h in history):
+        return [h for h in history if isinstance(h, str)]
+    cells = _graded_cells(path) or []
+    return ["".join(c["source"]) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+            for c in cells if c.get("cell_type") == "code"]
+
+
+class _Watching:
+    """The grader's own call watch (``_kernel._Watch``) around the public calls; the old hooks restored."""
+
+    def __init__(self, forbid: tuple[str, ...]) -> None:
+        from ._kernel import _Watch
+
+        self.watch = _Watch(list(forbid))
+
+    def call(self, fn: Callable[..., Any], args: list[Any]) -> Any:
+        old, old_threads = sys.getprofile(), threading.getprofile()
+        self.watch.start()
+        try:
+            return fn(*args)
+        finally:
+            self.watch.stop()
+            sys.setprofile(old)
+            threading.setprofile(old_threads)  # type: ignore[arg-type]
+
+    def first(self) -> str | None:
+        return next(iter(self.watch.counts), None)
 
 
 def _case(entry: dict[str, Any]) -> Case:
@@ -102,14 +174,15 @@ def _show(out: Output) -> str:
     return f"({', '.join(parts)})" if out.is_tuple else parts[0]
 
 
-def _run_case(fn: Callable[..., Any], meta: dict[str, Any], entry: dict[str, Any]) -> list[str]:
+def _run_case(fn: Callable[..., Any], meta: dict[str, Any], entry: dict[str, Any],
+              watching: _Watching) -> list[str]:
     """Problems with one public case (empty when it passes)."""
     case = _case(entry)
     expected = Output([decode_array(a) for a in entry["expected"]["arrays"]], entry["expected"]["is_tuple"])
     args = [a.item() if a.ndim == 0 else a.copy() for a in case.args.values()]
     shown = ", ".join(f"{k}={abbreviate(v, 200)}" for k, v in case.args.items())
     try:
-        got = Output.from_value(fn(*args))
+        got = Output.from_value(watching.call(fn, args))
     except (OutputError, NotImplementedError) as exc:
         return [f"{case.label}: {type(exc).__name__}: {exc}"]
     except Exception as exc:  # noqa: BLE001 - the learner's bug, reported plainly
@@ -134,21 +207,30 @@ def check(item: str, function: Callable[..., Any] | None = None, notebook: str |
     notebook : path of the exercise notebook holding the public cases (default: found).
     show : how many failing cases to print in full.
     """
-    meta = _find_item(item, notebook)
-    if meta is None:
-        print(f"check({item!r}): no public cases found for this item. Run check() from the exercise "
-              f"notebook's folder, or pass notebook='path/to/exercise.ipynb'.")
+    found = _find_item(item, notebook)
+    if found is None:
+        print(_unknown_item(item, notebook))
         return CheckResult(item, 0, 0)
-    fn = function if function is not None else _user_namespace().get(meta.get("function", item))
+    meta, path = found
+    name = meta.get("function", item)
+    fn = function if function is not None else _user_namespace().get(name)
     if not callable(fn):
-        print(f"check({item!r}): define a function named {meta.get('function', item)!r} first.")
+        print(f"check({item!r}): define a function named {name!r} first.")
         return CheckResult(item, 0, len(meta["public"]))
-    failures = [_run_case(fn, meta, entry) for entry in meta["public"]]
+    forbid = expand_forbid(tuple(meta.get("forbid", [])))
+    watching = _Watching(forbid)
+    failures = [_run_case(fn, meta, entry, watching) for entry in meta["public"]]
+    delegated = find_delegation(_kernel_sources(path), name, forbid) or watching.first()
     passed = sum(1 for f in failures if not f)
     total = len(failures)
     messages = [line for f in failures if f for line in f]
     for lines in [f for f in failures if f][:show]:
         print("\n".join(lines))
+    if delegated:
+        why = delegation_message(name, delegated)
+        messages.append(why)
+        print(f"{item}: {passed}/{total} public cases passed, but the grader gives this item 0 -- {why}.")
+        return CheckResult(item, passed, total, messages, delegated)
     verdict = "All" if passed == total else "Only"
     print(f"{item}: {verdict} {passed}/{total} public cases passed. {HIDDEN_NOTE}")
     return CheckResult(item, passed, total, messages)

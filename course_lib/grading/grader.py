@@ -19,10 +19,9 @@ import stat
 import sys
 import tempfile
 import threading
-import time
 import traceback
+import uuid
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,8 @@ from .sandbox import CONTAINER_NOTE, NOT_SANDBOXED_WARNING
 from .scoring import ItemResult, SubmissionResult, score_item
 from .spec import NOTEBOOK_KEY, NotebookError, parse_submission, read_items, read_sources
 
-__all__ = ["ItemResult", "SubmissionResult", "GradingError", "Interrupted", "Grader", "default_cache_dir",
+__all__ = ["ItemResult", "SubmissionResult", "GradingError", "Interrupted", "Grader", "GradingPlan",
+           "default_cache_dir",
            "code_version", "expected_cache_key", "file_hash", "kill_children", "check_dependencies"]
 
 
@@ -120,6 +120,27 @@ def file_hash(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()[:16]
 
 
+@dataclasses.dataclass
+class GradingPlan:
+    """Everything a grader on another machine needs, without the solutions notebooks or the secret.
+
+    The items, their public and hidden cases (drawn from the secret here) and the solutions'
+    expected outputs on them, keyed by the solutions notebooks' paths on the instructor's
+    machine (only their stems are used elsewhere: to match a submission to its notebook).
+    ``options.sandbox`` is the isolation mode resolved here, so that every worker grades in
+    the same one or refuses; ``code`` is :func:`code_version` here, which a worker must match.
+    """
+
+    key: str
+    solutions: list[Path]
+    items: dict[Path, list[Any]]
+    n_public: dict[Path, dict[str, int]]
+    cases: dict[Path, dict[str, list[Any]]]
+    expected: dict[Path, dict[str, list[Output]]]
+    options: RunOptions
+    code: str
+
+
 class Grader:
     """Grades submissions against one or more solutions notebooks.
 
@@ -158,6 +179,27 @@ class Grader:
 
     def close(self) -> None:
         shutil.rmtree(self.tmp_root, ignore_errors=True)
+
+    def plan(self) -> GradingPlan:
+        """This grader's items, cases and expected outputs (computed here first), for other machines."""
+        expected = {sol: self.expected(sol) for sol in self.solutions}
+        options = dataclasses.replace(self.options, sandbox=self.options.isolation())
+        return GradingPlan(uuid.uuid4().hex, list(self.solutions), self.items, self.n_public, self.cases,
+                           expected, options, code_version())
+
+    @classmethod
+    def from_plan(cls, plan: GradingPlan) -> Grader:
+        """A grader that needs neither the solutions nor the secret; raises SandboxUnavailable."""
+        self = cls.__new__(cls)
+        self.solutions, self.secret, self.cache_dir = list(plan.solutions), "", Path(os.devnull)
+        self.items, self.n_public, self.cases = plan.items, plan.n_public, plan.cases
+        self.options = dataclasses.replace(plan.options)
+        self.options.isolation()
+        self._expected = dict(plan.expected)
+        self.tmp_root = Path(tempfile.mkdtemp(prefix="course-grading-"))
+        self._counter = itertools.count(1)
+        self.stopping = threading.Event()
+        return self
 
     def _scratch(self) -> Path:
         return self.tmp_root / f"run-{next(self._counter)}"
@@ -232,6 +274,10 @@ class Grader:
             rows = [ItemResult(str(submission), "", 0.0, 0.0, 0, 0, "error", reason)]
         return SubmissionResult(submission, rows, [reason], sha256=sha, error=reason)
 
+    def error_result(self, submission: Path, reason: str, sha: str) -> SubmissionResult:
+        """An ``error`` result for a submission that could not be graded (rows by its name's items)."""
+        return self._error_result(submission, _match_solution({}, submission, self.solutions), reason, sha)
+
     def grade_one(self, submission: Path) -> SubmissionResult:
         """Run and score one submission; never raises for anything the submission (or a bug here) does.
 
@@ -293,30 +339,14 @@ class Grader:
         return run
 
     def iter_grade(self, submissions: list[Path], jobs: int = 1) -> Iterator[tuple[int, SubmissionResult]]:
-        """Grade ``jobs`` at a time; yields ``(index, result)`` as each submission finishes.
+        """Grade ``jobs`` at a time here; yields ``(index, result)`` as each submission finishes.
 
         If the caller stops early (ctrl-C, an exception), :meth:`stop` kills the running
         sandboxes and the unfinished submissions are dropped.
         """
-        for sol in self.solutions:  # expected outputs first, once, before the parallel runs
-            self.expected(sol)
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        futures = {pool.submit(self.grade_one, s): i for i, s in enumerate(submissions)}
-        try:
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in sorted(done, key=futures.__getitem__):
-                    yield futures[fut], fut.result()
-        finally:
-            if not pending:
-                pool.shutdown(wait=True)
-            else:  # stopped early: no new run starts, and every running one is killed until none is left
-                self.stop()
-                pool.shutdown(wait=False, cancel_futures=True)
-                while not all(f.done() for f in futures):
-                    kill_children()
-                    time.sleep(0.1)
+        from .executor import LocalExecutor
+
+        return LocalExecutor(jobs).grade(self, submissions)
 
     def grade(self, submissions: list[Path], jobs: int = 1) -> list[SubmissionResult]:
         """Grade several submissions, ``jobs`` at a time; results in the input order."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_nonnegative
+from .._validation import check_lr, check_nonnegative
 from .optimizer import Array, Optimizer, ParamLike
 
 __all__ = ["Adagrad", "adagrad_update"]
@@ -65,7 +65,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        check_nonnegative(group["lr"], "learning rate")
+        check_lr(group["lr"])
         check_nonnegative(group["lr_decay"], "lr_decay value")
         check_nonnegative(group["weight_decay"], "weight_decay value")
         check_nonnegative(group["initial_accumulator_value"], "initial_accumulator_value value")

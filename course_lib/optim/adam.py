@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_nonnegative, check_probability
+from .._validation import check_lr, check_nonnegative, check_probability
 from .optimizer import Array, Optimizer, ParamLike
 
 __all__ = ["Adam", "AdamW", "adam_update", "adamw_update"]
@@ -117,7 +117,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        check_nonnegative(group["lr"], "learning rate")
+        check_lr(group["lr"])
         check_nonnegative(group["eps"], "epsilon value")
         betas = group["betas"]
         if len(betas) != 2:

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import (
     as_float_array,
     check_int,
-    check_nonnegative,
+    check_lr,
     check_positive,
     check_same_shape,
 )
@@ -196,7 +196,7 @@ def gradient_descent(
     :math:`\lVert\nabla L\rVert \le` ``tol``. Returns ``(x, history)`` like
     :func:`gradient_descent_line_search`.
     """
-    check_nonnegative(lr, "learning rate")
+    check_lr(lr)
     check_int(n_iter, "n_iter", minimum=0)
     x = np.array(as_float_array(x0, "x0"), copy=True)
     xs, losses = [x], [float(f(x))]

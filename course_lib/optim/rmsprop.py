@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_nonnegative
+from .._validation import check_lr, check_nonnegative
 from .optimizer import Array, Optimizer, ParamLike
 
 __all__ = ["RMSprop", "rmsprop_update"]
@@ -92,7 +92,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        check_nonnegative(group["lr"], "learning rate")
+        check_lr(group["lr"])
         check_nonnegative(group["eps"], "epsilon value")
         check_nonnegative(group["momentum"], "momentum value")
         check_nonnegative(group["weight_decay"], "weight_decay value")

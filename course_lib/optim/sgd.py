@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_float_array, check_int, check_nonnegative, check_probability
+from .._validation import as_float_array, check_int, check_lr, check_nonnegative, check_probability
 from .optimizer import Array, Optimizer, ParamLike
 
 __all__ = ["SGD", "sgd_update", "momentum_update", "momentum_trajectory"]
@@ -116,7 +116,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        check_nonnegative(group["lr"], "learning rate")
+        check_lr(group["lr"])
         check_nonnegative(group["momentum"], "momentum value")
         check_nonnegative(group["weight_decay"], "weight_decay value")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
@@ -193,7 +193,7 @@ def momentum_trajectory(
     array of shape ``(n_steps + 1, *x0.shape)``: ``x0`` and every iterate.
     """
     x = np.array(as_float_array(x0, "x0"), dtype=np.float64)
-    check_nonnegative(lr, "learning rate")
+    check_lr(lr)
     check_probability(beta, "beta")
     if convention not in ("pytorch", "velocity", "ema"):
         raise ValueError(f"convention must be 'pytorch', 'velocity' or 'ema'; got {convention!r}")

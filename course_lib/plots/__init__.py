@@ -8,6 +8,8 @@ One module per chapter holds that chapter's drawing functions; each takes an
 See ``course_lib.widgets`` for the interactive versions.
 """
 
-from ._style import COLORS, new_axes, small_multiples, use_book_style
+from ._describe import describe_figure, set_description
+from ._style import COLORS, new_axes, panel_layout, small_multiples, use_book_style
 
-__all__ = ["COLORS", "new_axes", "small_multiples", "use_book_style"]
+__all__ = ["COLORS", "describe_figure", "new_axes", "panel_layout", "set_description", "small_multiples",
+           "use_book_style"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import matplotlib as mpl
@@ -11,7 +13,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "use_book_style", "new_axes", "small_multiples"]
+from ._describe import describe_axes, describe_figure
+
+__all__ = ["COLORS", "use_book_style", "new_axes", "small_multiples", "panel_layout"]
 
 # A colour-blind-safe palette (Okabe & Ito), in a fixed order so the same method
 # has the same colour in every chapter.
@@ -28,14 +32,68 @@ COLORS = {
 }
 
 
+# ``small_multiples`` keeps its panels' axes here; a figure that has them is shown on
+# phones one panel at a time (book/_ext/site_fixes.py crops them from its PNG).
+_PANELS = "course_lib_panels"
+
+
+def panel_layout(fig: Figure) -> dict[str, Any] | None:
+    """Where each panel of a ``small_multiples`` figure lies in its PNG, and what it shows.
+
+    Returns ``{"title": suptitle, "panels": [{"box": [left, top, right, bottom], "alt": text}]}``
+    in pixels of the whole figure saved at its own dpi (no tight crop), or None for
+    any other figure.
+    """
+    axes = [ax for ax in getattr(fig, _PANELS, ()) if ax.get_visible()]
+    if not axes:
+        return None
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    panels = []
+    for ax in axes:
+        bb = ax.get_tightbbox(renderer)
+        box = [max(0, int(bb.x0) - 4), max(0, int(height - bb.y1) - 4),
+               min(int(width), int(bb.x1) + 5), min(int(height), int(height - bb.y0) + 5)]
+        panels.append({"box": box, "alt": describe_axes(ax)})
+    return {"title": fig.get_suptitle(), "panels": panels}
+
+
+def _png_with_description(fig: Figure, **kwargs: Any) -> bytes | None:
+    from IPython.core.pylabtools import print_figure
+
+    metadata = {"Description": describe_figure(fig)}
+    layout = panel_layout(fig)
+    if layout is not None:  # the boxes are in the whole figure's pixels: no tight crop
+        metadata["Panels"] = json.dumps(layout)
+        kwargs = {**kwargs, "bbox_inches": None}
+    return print_figure(fig, fmt="png", base64=True, metadata=metadata, **kwargs)
+
+
+def _use_described_png() -> None:
+    """Inside IPython: figures display as PNG carrying their description (``_describe.py``).
+
+    The description is also the figure's plain text, the form nbval compares (it does
+    not compare PNG bytes), so a changed figure shows in the notebook tests.
+    """
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import InlineBackend, set_matplotlib_formats
+    except ImportError:  # plain Python: nothing to configure
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    set_matplotlib_formats("png")
+    kwargs = dict(InlineBackend.instance().print_figure_kwargs)
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].for_type(Figure, partial(_png_with_description, **kwargs))
+    formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(describe_figure(fig)))
+
+
 def use_book_style() -> None:
     """Set matplotlib's defaults for the book: PNG output, readable sizes, the palette."""
-    try:  # inside IPython: inline PNG figures (nbval does not compare PNG bytes)
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-        set_matplotlib_formats("png")
-    except ImportError:  # plain Python: nothing to configure
-        pass
+    _use_described_png()
     mpl.rcParams.update(
         {
             "figure.figsize": (6.4, 4.0),
@@ -92,6 +150,7 @@ def small_multiples(
         ax.set_title(title)
     for ax in axes[n:]:
         ax.set_visible(False)
+    setattr(fig, _PANELS, list(axes[:n]))
     if suptitle:
         fig.suptitle(suptitle)
     return fig

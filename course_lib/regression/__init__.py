@@ -29,7 +29,11 @@ over the parameters, :math:`j = 1..d`, skipping the bias :math:`\theta_0`.)
 The functions then stop, emit a :class:`course_lib.training.DivergenceWarning`
 naming ``lr`` and the largest safe step, and return the last good parameters with
 the loss history up to that point, never nan. Stopping happens when the loss is
-inf/nan or exceeds :data:`DIVERGENCE_FACTOR` times its initial value.
+inf/nan or exceeds :data:`DIVERGENCE_FACTOR` times its initial value: the rule of
+:mod:`course_lib.training.divergence`, the same for ``training.fit``.
+
+**The learning rate** may be 0 (nothing moves) but not negative, as for every
+optimizer in :mod:`course_lib.optim` and in PyTorch.
 
 **Layout**: ``linear`` (the normal equation, gradient descent on the MSE,
 :class:`LinearRegression`), ``features`` (:func:`with_intercept`, :func:`polynomial_features`) and
@@ -40,7 +44,7 @@ base class, are private (``_gd``, ``_base``).
 See the chapter on regression.
 """
 
-from ._gd import DIVERGENCE_FACTOR
+from ..training.divergence import DIVERGENCE_FACTOR
 from .features import polynomial_features, with_intercept
 from .linear import LinearRegression, linear_regression_gd, normal_equation
 from .logistic import LogisticRegression, logistic_regression_gd

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import as_float_array, check_int, check_ndim, check_nonnegative, check_positive
+from .._validation import as_float_array, check_int, check_lr, check_ndim, check_nonnegative
 from ._gd import Array
 from .features import with_intercept
 
@@ -18,7 +18,7 @@ class _LinearModel:
 
     def __init__(self, l2: float, fit_intercept: bool, lr: float, n_iter: int) -> None:
         check_nonnegative(l2, "l2")
-        check_positive(lr, "lr")
+        check_lr(lr)
         if not isinstance(fit_intercept, (bool, np.bool_)):
             raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
         self.l2 = float(l2)

@@ -1,7 +1,7 @@
 r"""Full-batch gradient descent with the divergence check, and the input checks it needs.
 
 Shared by :mod:`course_lib.regression.linear` and :mod:`course_lib.regression.logistic`.
-See the docstring of :mod:`course_lib.regression` for the divergence rule.
+The divergence rule is :mod:`course_lib.training.divergence`'s, as for ``fit``.
 
 See the chapter on regression.
 """
@@ -14,15 +14,12 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import as_float_array, check_ndim
-from ..training import DivergenceWarning
+from .._validation import as_float_array, check_finite, check_ndim
+from ..training.divergence import DivergenceWarning, divergence_reason
 
 Array = NDArray[np.floating]
 Objective = Callable[[Array], tuple[float, Array]]  # theta -> (loss, gradient)
 SafeLr = Callable[[], float]  # computed only when needed for the divergence message
-
-#: Gradient descent stops when the loss exceeds this multiple of its initial value.
-DIVERGENCE_FACTOR = 1e8
 
 
 def _check_design(
@@ -39,6 +36,8 @@ def _check_design(
         )
     if X.shape[0] == 0:
         raise ValueError(f"X has no rows (shape {X.shape})")
+    check_finite(X, "X")
+    check_finite(y, "y")
     return X, y
 
 
@@ -65,26 +64,23 @@ def _gradient_descent(
         if not np.isfinite(loss):
             raise ValueError(f"the loss at theta0 is {loss}; check X, y and theta0 for inf/nan")
         history = [loss]
-        limit = DIVERGENCE_FACTOR * loss if loss > 0 else np.inf
         for k in range(1, n_iter + 1):
             new_theta = theta - lr * grad
             new_loss, new_grad = objective(new_theta)
-            if not (np.isfinite(new_loss) and new_loss <= limit and np.isfinite(new_grad).all()):
-                _warn_divergence(k, new_loss, history[0], lr, safe_lr())
+            reason = divergence_reason(new_loss, history[0])
+            if reason is None and not np.isfinite(new_grad).all():
+                reason = "the gradient became inf or nan"
+            if reason is not None:
+                _warn_divergence(k, reason, lr, safe_lr())
                 break
             theta, grad = new_theta, new_grad
             history.append(new_loss)
     return theta, np.array(history)
 
 
-def _warn_divergence(k: int, loss: float, initial: float, lr: float, safe_lr: float) -> None:
-    what = (
-        f"became {loss}"
-        if not np.isfinite(loss)
-        else f"grew to {loss:.3g}, over {DIVERGENCE_FACTOR:.0e} times its initial {initial:.3g}"
-    )
+def _warn_divergence(k: int, reason: str, lr: float, safe_lr: float) -> None:
     warnings.warn(
-        f"Gradient descent diverged at iteration {k}: the loss {what} with lr={lr}. "
+        f"Gradient descent diverged at iteration {k}: {reason} with lr={lr}. "
         f"Returning the parameters of iteration {k - 1} and the loss history so far. "
         f"Use a smaller learning rate: lr < {safe_lr:.3g} is guaranteed to converge here.",
         DivergenceWarning,

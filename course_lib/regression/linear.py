@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validation import check_int, check_nonnegative, check_positive
+from .._validation import check_int, check_lr, check_nonnegative
 from ._base import _LinearModel
 from ._gd import (
     Array,
@@ -118,7 +118,7 @@ def linear_regression_gd(
     X : ``(n_samples, n_features)``, the design matrix (add a column of ones for an
         intercept; it is then penalised too)
     y : ``(n_samples,)``
-    lr : learning rate :math:`\alpha > 0`
+    lr : learning rate :math:`\alpha \ge 0` (0 leaves theta0 as it is)
     n_iter : number of updates, an int >= 0
     theta0 : ``(n_features,)`` starting point; default zeros
     l2 : ridge strength :math:`\lambda \ge 0`, as in :func:`normal_equation`
@@ -130,7 +130,7 @@ def linear_regression_gd(
         loss at ``theta0`` (shorter if gradient descent diverged)
     """
     X, y = _check_design(X, y)
-    check_positive(lr, "lr")
+    check_lr(lr)
     n_iter = check_int(n_iter, "n_iter", 0)
     check_nonnegative(l2, "l2")
     objective, safe_lr = _mse_objective(X, y, l2, np.ones(X.shape[1], dtype=X.dtype))

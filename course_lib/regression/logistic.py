@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._validation import check_int, check_nonnegative, check_positive
+from .._validation import check_int, check_lr, check_nonnegative
 from ..activations import _sigmoid
 from ..losses import binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_grad
 from ._base import _LinearModel
@@ -77,7 +77,7 @@ def logistic_regression_gd(
     loss_history : ``(n_iter + 1,)`` (shorter if gradient descent diverged)
     """
     X, y = _check_design(X, y)
-    check_positive(lr, "lr")
+    check_lr(lr)
     n_iter = check_int(n_iter, "n_iter", 0)
     check_nonnegative(l2, "l2")
     objective, safe_lr = _bce_objective(X, y, l2, np.ones(X.shape[1], dtype=X.dtype))

@@ -22,7 +22,6 @@ See the chapters "Introduction" (the loop), "Optimizers" (batch sizes) and
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +34,9 @@ from tqdm import tqdm
 from .._validation import as_float_array, check_int, make_rng
 from ..losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss
 from ..optim import ReduceLROnPlateau
+from .divergence import DivergenceWarning, divergence_reason
 
-__all__ = ["make_batches", "fit", "evaluate", "accuracy", "History", "StepInfo",
-           "DivergenceWarning"]
-
-
-class DivergenceWarning(UserWarning):
-    """Training stopped because the loss became inf or nan."""
+__all__ = ["make_batches", "fit", "evaluate", "accuracy", "History", "StepInfo"]
 
 
 def make_batches(
@@ -197,6 +192,7 @@ class _StepHooks:
     """The callbacks' per-step hooks, a per-step scheduler, and the global step count."""
 
     def __init__(self, callbacks: Sequence, scheduler: Any, model: Any, optimizer: Any) -> None:
+        self.first_loss: float | None = None  # the run's first batch loss, for the divergence rule
         self.before: list[Callable] = [cb.on_before_step for cb in callbacks
                                        if hasattr(cb, "on_before_step")]  # fmt: skip
         self.after: list[Callable] = [cb.on_after_step for cb in callbacks
@@ -231,8 +227,11 @@ def _train_one_epoch(model, loss, X, y, batch_size, rng, hooks, epoch):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = model.forward(xb)                  # 1. forward propagation
             value = loss.forward(out, yb)            # 2. error computation
-            if not math.isfinite(value):
-                return None, None, f"the loss became {value} at batch {i}"
+            if hooks.first_loss is None:
+                hooks.first_loss = value
+            reason = divergence_reason(value, hooks.first_loss)
+            if reason is not None:
+                return None, None, f"{reason} at batch {i}"
             model.backward(loss.backward())          # 3. backpropagation
         if not all(np.isfinite(p.grad).all() for p in params if p.grad is not None):
             return None, None, f"a gradient became inf or nan at batch {i}"
@@ -301,7 +300,9 @@ def fit(
     ratio. Callbacks run in the order given. Without callbacks the loop is the
     plain four steps.
 
-    If the loss or a gradient becomes inf or nan, training stops *before* that
+    If a gradient becomes inf or nan, or the loss diverges by the package's one
+    rule (inf, nan, or over ``DIVERGENCE_FACTOR`` = 1e8 times the run's first batch
+    loss; :mod:`course_lib.training.divergence`), training stops *before* that
     update is applied, ``History.diverged`` is set, and a :class:`DivergenceWarning` says
     so and suggests a smaller learning rate. Parameters are never left nan.
 

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import as_float_array, check_int, check_positive, check_probability, make_rng
 from ..losses import Loss
+from .divergence import divergence_reason
 from .loop import make_batches
 
 __all__ = ["lr_range_test", "LRRangeTestResult"]
@@ -75,7 +76,10 @@ def lr_range_test(
     .. math:: m_i = \beta m_{i-1} + (1-\beta)\,\ell_i, \qquad \bar\ell_i = m_i/(1 - \beta^{i+1})
 
     The test stops early once :math:`\bar\ell_i` exceeds ``diverge_threshold``
-    times its lowest value so far, or a loss or gradient is not finite. At first
+    times its lowest value so far (the range test's own, tighter criterion), or
+    when the package's divergence rule fires (a loss or gradient is not finite,
+    or the loss exceeds ``DIVERGENCE_FACTOR`` times the first one;
+    :mod:`course_lib.training.divergence`). At first
     the rate is too small to change anything; then the loss falls; past the
     largest usable rate it shoots up. Smith (2017, *Cyclical Learning Rates for
     Training Neural Networks*, §3.3) picks the rates where the loss starts to
@@ -153,7 +157,7 @@ def _sweep(model, loss, optimizer, batches, lrs, smooth, threshold):
         optimizer.zero_grad()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             value = loss.forward(model.forward(xb), yb)
-            if not math.isfinite(value):
+            if divergence_reason(value, losses[0] if losses else value) is not None:
                 return losses, smoothed, True
             model.backward(loss.backward())
         if not all(np.isfinite(p.grad).all() for p in params if p.grad is not None):

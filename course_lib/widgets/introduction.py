@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import layers, losses, optim, training
-from .._validation import as_float_array, check_int, check_nonnegative, check_same_shape, make_rng
+from .._validation import as_float_array, check_int, check_lr, check_same_shape, make_rng
 from ..plots import introduction as plots
 from ._explorer import Explorer
 
@@ -217,7 +217,7 @@ def descend_line(lr: float, x: ArrayLike, y: ArrayLike, *, w0: float = -1.0,
     n_steps : number of updates
     """
     x, y = _line_data(x, y)
-    check_nonnegative(lr, "learning rate")
+    check_lr(lr)
     n_steps = check_int(n_steps, "n_steps", minimum=0)
     w_star = float(np.mean(x * y) / np.mean(x * x))  # J'(w*) = 0
     _, hist = optim.gradient_descent(
@@ -274,7 +274,7 @@ def sgd_line(lr: float, batch_size: int | None, x: ArrayLike, y: ArrayLike, *, e
     rng : generator or seed for the shuffles
     """
     x, y = _line_data(x, y)
-    check_nonnegative(lr, "learning rate")
+    check_lr(lr)
     gen = make_rng(rng)
     w, path = float(w0), [float(w0)]
     for _ in range(check_int(epochs, "epochs")):

@@ -1,0 +1,253 @@
+"""``grade --scheduler tcp://HOST:8786``: the submissions graded by the workers of a Dask cluster.
+
+Needs the ``cluster`` extra (``pip install 'course_lib[cluster]'``, i.e. ``distributed``) here
+and on every worker, with the ``grading`` extra and bubblewrap on every worker.
+
+What travels, and what stays here:
+
+* The solutions notebooks and the secret never leave this machine. It draws the cases and
+  computes the solutions' expected outputs (cached in ``--cache``), then registers a Dask
+  worker plugin holding a :class:`grader.GradingPlan`: the items, cases and expected outputs.
+  Dask installs the plugin on every worker, also on one that joins or is restarted later, and
+  each builds a grader from it (:meth:`Grader.from_plan`) in the same isolation mode as here.
+* Each submission is read here (a symlink refused, as locally) and sent as bytes with
+  ``Client.submit``; the worker writes it under its own private temporary folder, grades it
+  in its own sandbox with its own installed course_lib, and sends the result back. As many
+  submissions are in flight as the cluster has threads (more would wait on the workers).
+* A worker process that dies mid-submission (killed, out of memory, its machine lost) is
+  handled by Dask's scheduler: the submission is tried again on a live worker, up to the
+  scheduler's ``distributed.scheduler.allowed-failures`` times (Dask's default 3; start the
+  scheduler with ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1`` for exactly one retry),
+  then Dask gives up with ``KilledWorker`` and the submission gets an ``error`` row, which
+  ``--resume`` grades again. The other submissions are not affected.
+* On ctrl-C the queued submissions are cancelled, and each worker stops this batch's running
+  sandboxes and removes its plugin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import traceback
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .grader import Grader, GradingError, GradingPlan, check_dependencies, code_version, kill_children
+from .runner import SubmissionRefused, read_submission
+from .scoring import SubmissionResult
+
+try:
+    from distributed import Client, WorkerPlugin, as_completed, get_worker
+    from distributed.client import FutureCancelledError
+except ImportError as exc:  # raised by connect(), with the fix
+    _MISSING: str | None = str(exc)
+    WorkerPlugin = object  # type: ignore[assignment,misc]
+else:
+    _MISSING = None
+
+__all__ = ["DaskExecutor", "connect", "GraderPlugin", "CONNECT_TIMEOUT"]
+
+CONNECT_TIMEOUT = 10.0
+_PLUGIN_PREFIX = "course-grading-"
+
+
+class GraderPlugin(WorkerPlugin):  # type: ignore[misc,valid-type]
+    """On each worker: a grader built from the plan (or why this worker cannot grade)."""
+
+    def __init__(self, plan: GradingPlan) -> None:
+        self.plan = plan
+        self.grader: Grader | None = None
+        self.problem = ""
+
+    def setup(self, worker: Any) -> None:
+        if self.plan.code != code_version():
+            self.problem = ("this worker's course_lib differs from the one that computed the expected "
+                            f"outputs (code version {code_version()}, expected {self.plan.code}): "
+                            "install the same course_lib on every worker")
+            return
+        try:
+            check_dependencies()
+            self.grader = Grader.from_plan(self.plan)
+        except Exception as exc:  # noqa: BLE001 - reported by the start-up check and in error rows
+            self.problem = f"this worker cannot grade: {exc}"
+
+    def teardown(self, worker: Any) -> None:
+        if self.grader is not None:
+            self.grader.stop()
+            self.grader.close()
+
+
+def _plugin(name: str, worker: Any = None) -> GraderPlugin | None:
+    plugin = (worker or get_worker()).plugins.get(name)
+    return plugin if isinstance(plugin, GraderPlugin) else None
+
+
+def _check_worker(name: str, dask_worker: Any) -> str:
+    """Run on each worker at start-up: '' if it can grade (a sandboxed kernel starts), else why."""
+    plugin = _plugin(name, dask_worker)
+    if plugin is None:
+        return "the grading plugin is not installed on this worker"
+    if plugin.grader is None:
+        return plugin.problem
+    try:
+        plugin.grader.preflight()
+    except Exception as exc:  # noqa: BLE001 - one line per worker
+        return str(exc)
+    return ""
+
+
+def _stop_worker(name: str, dask_worker: Any) -> None:
+    """Run on each worker on ctrl-C: no new run of this batch starts, and its sandboxes die."""
+    plugin = _plugin(name, dask_worker)
+    if plugin is not None and plugin.grader is not None:
+        plugin.grader.stop()
+    else:
+        kill_children()
+
+
+def grade_on_worker(name: str, filename: str, data: bytes) -> SubmissionResult:
+    """The task: grade one submission (its file name and bytes) on this worker, with its sandbox."""
+    plugin = _plugin(name)
+    if plugin is None or plugin.grader is None:
+        raise GradingError(plugin.problem if plugin else "the grading plugin is not installed on this worker")
+    grader = plugin.grader
+    folder = grader.tmp_root / f"in-{uuid.uuid4().hex}"
+    folder.mkdir()
+    path = folder / filename
+    try:
+        path.write_bytes(data)
+        return grader.grade_one(path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _renamed(res: SubmissionResult, submission: Path) -> SubmissionResult:
+    """The worker's result under the submission's path here (the worker graded a copy)."""
+    res.submission = submission
+    for row in res.items:
+        row.submission = str(submission)
+    return res
+
+
+def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
+    """A client of the scheduler at ``address`` with at least one worker; one-line GradingError if not."""
+    if _MISSING is not None:
+        raise GradingError(f"--scheduler needs the Python package 'distributed' ({_MISSING}): "
+                           "pip install 'course_lib[cluster]'")
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a bad address...
+        why = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise GradingError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s: "
+                           f"{why}") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except Exception:  # noqa: BLE001 - a timeout, in one of several classes
+        client.close()
+        raise GradingError(f"the Dask scheduler at {address} has no worker (waited {timeout:g} s): start one "
+                           f"with `dask worker {address} --nthreads 1`") from None
+    return client
+
+
+class DaskExecutor:
+    """Grades on the workers of a ``dask.distributed`` cluster (see the module's docstring)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _start(self, grader: Grader) -> str:
+        plan = grader.plan()
+        name = _PLUGIN_PREFIX + plan.key
+        self.client.register_plugin(GraderPlugin(plan), name=name)
+        problems = self.client.run(_check_worker, name, on_error="return")
+        bad = {w: why if isinstance(why, str) else f"{type(why).__name__}: {why}"
+               for w, why in problems.items() if why}
+        if bad:
+            self.client.unregister_worker_plugin(name)
+            worker, why = next(iter(sorted(bad.items())))
+            more = f" (and {len(bad) - 1} other worker(s))" if len(bad) > 1 else ""
+            raise GradingError(f"Dask worker {worker}{more}: {why}")
+        return name
+
+    def _window(self) -> int:
+        """Submissions in flight: one per worker thread. Dask assigns a task to a worker as soon as
+        it is submitted, and a worker's death counts against every task assigned to it, running or
+        waiting: more in flight would let one dying worker use up the retries of its waiting ones."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def grade(self, grader: Grader, submissions: list[Path]) -> Iterator[tuple[int, SubmissionResult]]:
+        name = self._start(grader)
+        keys = {}
+        queue = iter(enumerate(submissions))
+        running = as_completed(loop=self.client.loop)
+        local: list[tuple[int, SubmissionResult]] = []
+        finished = False
+
+        def submit_more() -> None:
+            while running.count() < self._window():
+                nxt = next(queue, None)
+                if nxt is None:
+                    return
+                i, sub = nxt
+                try:
+                    data = read_submission(sub)
+                except SubmissionRefused:  # missing, a link, a folder...: its error row, made here
+                    local.append((i, grader.grade_one(sub)))
+                    continue
+                fut = self.client.submit(grade_on_worker, name, sub.name, data, pure=False,
+                                         key=f"grade-{name}-{i}")
+                keys[fut.key] = (i, sub, hashlib.sha256(data).hexdigest()[:16])
+                running.add(fut)
+
+        try:
+            submit_more()
+            while local or running.count():
+                while local:
+                    yield local.pop(0)
+                if running.count():
+                    fut = next(running)
+                    i, sub, sha = keys.pop(fut.key)
+                    yield i, self._result(grader, fut, sub, sha)
+                    submit_more()
+            finished = True
+        finally:
+            if not finished:
+                self._stop(name, list(running.futures))
+            try:
+                self.client.unregister_worker_plugin(name)
+            except Exception as exc:  # noqa: BLE001 - e.g. the scheduler is gone: nothing left to tidy
+                print(f"warning: could not remove the grading plugin from the workers: {exc}",
+                      file=sys.stderr)
+
+    def _result(self, grader: Grader, fut: Any, sub: Path, sha: str) -> SubmissionResult:
+        try:
+            return _renamed(fut.result(), sub)
+        except (FutureCancelledError, Exception) as exc:  # noqa: BLE001 - the batch goes on
+            kind = type(exc).__name__
+            if kind == "KilledWorker":
+                tries = getattr(exc, "allowed_failures", 0) + 1
+                why = (f"not graded: the Dask worker grading it died, {tries} time(s) on {tries} attempt(s) "
+                       "(the scheduler's allowed-failures); run again with --resume to retry")
+            else:
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:300]
+                why = f"not graded: on the Dask cluster: {detail}"
+            return grader.error_result(sub, why, sha)
+
+    def _stop(self, name: str, futures: list[Any]) -> None:
+        self.client.cancel(futures)
+        try:
+            self.client.run(_stop_worker, name)
+        except Exception as exc:  # noqa: BLE001 - best effort while stopping
+            print(f"warning: could not stop the workers' sandboxes: {exc}", file=sys.stderr)

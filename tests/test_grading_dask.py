@@ -1,0 +1,265 @@
+"""Grading on a real Dask cluster (issue 13 item 3): a scheduler and two worker processes (each under
+its own nanny, one thread) on localhost, started with Dask's own command line.
+
+* The same batch graded through ``--scheduler`` and with ``--jobs 2`` here gives the same CSV byte for
+  byte (and the same feedback pages), bad inputs included; ``--resume`` works through the cluster.
+* A worker process killed while it grades a submission: the scheduler (``allowed-failures`` 1) tries
+  the submission again on a live worker; killed again, it becomes an error row, and the rows of the
+  rest of the batch (graded before the kills, so that no other submission is waiting on the killed
+  worker: Dask counts a worker's death against those too) are all there.
+* No scheduler there, or no ``distributed`` package: one line, exit code 2.
+
+Each worker has its own TMPDIR (so the test can see which one holds a submission) and its own range
+of sandbox uids (uid leases are coordinated through TMPDIR)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+HERE = Path(__file__).parent / "grading"
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = HERE / "solutions" / "01_demo.ipynb"
+WRONG = HERE / "wrong" / "wrong_softmax_mse.ipynb"
+SECRET = "dask-secret"
+pytestmark = pytest.mark.slow
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": os.environ.get("TMPDIR", "/tmp"), **extra}
+
+
+def _grade_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "course_lib.grading", "grade", *args]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+class Cluster:
+    """``dask scheduler`` and two ``dask worker --nthreads 1`` processes on 127.0.0.1."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.procs: list[subprocess.Popen[bytes]] = []
+        sched_file = root / "scheduler.json"
+        env = _env(DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+        self._start([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                     "--no-dashboard", "--scheduler-file", str(sched_file)], env, root / "scheduler.log")
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(sched_file.read_text(encoding="utf-8"))["address"]
+        base = self.uid_base = int(os.environ.get("COURSE_GRADING_UID_BASE", "61000"))
+        self.tmpdirs = []
+        for k in range(2):
+            tmp = root / f"worker{k}-tmp"
+            tmp.mkdir()
+            self.tmpdirs.append(tmp)
+            self._start([sys.executable, "-m", "dask", "worker", self.address, "--nthreads", "1",
+                         "--no-dashboard", "--name", f"w{k}", "--local-directory", str(tmp)],
+                        _env(TMPDIR=str(tmp), COURSE_GRADING_UID_BASE=str(base + 1000 * (k + 1))),
+                        root / f"worker{k}.log")
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+
+    def _start(self, cmd: list[str], env: dict[str, str], log: Path) -> None:
+        with open(log, "wb") as fh:
+            self.procs.append(subprocess.Popen(cmd, env=env, cwd=self.root, stdout=fh,
+                                               stderr=subprocess.STDOUT, start_new_session=True))
+
+    def worker_process(self, k: int) -> psutil.Process:
+        """The worker process (the nanny's child) of worker ``k``."""
+        nanny = psutil.Process(self.procs[1 + k].pid)
+        return next(p for p in nanny.children() if "spawn_main" in " ".join(p.cmdline()))
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    c = Cluster(tmp_path_factory.mktemp("dask-cluster"))
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dask-cache")
+
+
+def _batch(folder: Path) -> list[str]:
+    folder.mkdir()
+    for i in range(4):
+        shutil.copyfile(WRONG if i == 2 else SOLUTION, folder / f"student_{i}_01_demo.ipynb")
+    (folder / "empty_01_demo.ipynb").write_text("{}", encoding="utf-8")
+    (folder / "readme.md").write_text("# not a notebook", encoding="utf-8")
+    (folder / "a_folder").mkdir()
+    names = sorted(p.name for p in folder.iterdir()) + ["missing_01_demo.ipynb"]
+    return [f"subs/{n}" for n in names]
+
+
+def test_the_cluster_grades_a_batch_like_local_grading(tmp_path: Path, cluster: Cluster, cache: Path) -> None:
+    subs = _batch(tmp_path / "subs")
+    common = ["--solutions", str(SOLUTION), "--secret", SECRET, "--cache", str(cache)]
+    local = subprocess.run(_grade_cmd(*subs, "--out", "local.csv", "--feedback", "fb-local", "--jobs", "2",
+                                      *common), cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                           timeout=600)
+    dask = subprocess.run(_grade_cmd(*subs, "--out", "dask.csv", "--feedback", "fb-dask", "--scheduler",
+                                     cluster.address, *common), cwd=tmp_path, env=_env(), capture_output=True,
+                          text=True, timeout=600)
+    assert local.returncode == dask.returncode == 1, dask.stderr[-3000:]  # the bad inputs
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    rows = _rows(tmp_path / "dask.csv")
+    statuses = {r["submission"]: r["status"] for r in rows}
+    assert statuses["subs/student_0_01_demo.ipynb"] == "ok" and statuses["subs/readme.md"] == "error"
+    assert {s for s, st in statuses.items() if st == "error"} == {
+        "subs/empty_01_demo.ipynb", "subs/readme.md", "subs/a_folder", "subs/missing_01_demo.ipynb"}
+    assert dask.stdout == local.stdout and "grading: 100%" in dask.stderr
+    pages = sorted(p.name for p in (tmp_path / "fb-dask").iterdir())
+    assert pages == sorted(p.name for p in (tmp_path / "fb-local").iterdir()) and len(pages) == len(subs)
+    for name in pages:
+        assert (tmp_path / "fb-dask" / name).read_bytes() == (tmp_path / "fb-local" / name).read_bytes()
+
+    resumed = subprocess.run(_grade_cmd(*subs, "--out", "dask.csv", "--resume", "--scheduler",
+                                        cluster.address, *common), cwd=tmp_path, env=_env(),
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 1 and "resuming: 4 of 8" in resumed.stderr, resumed.stderr[-3000:]
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+def _hanging_notebook(path: Path) -> None:
+    nb = nbformat.read(SOLUTION, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(600)"))
+    nbformat.write(nb, path)
+
+
+def _holder(cluster: Cluster, name: str, deadline: float) -> tuple[int, Path]:
+    """Which worker holds (is grading) the submission called ``name``, and its copy there."""
+    while time.monotonic() < deadline:
+        for k, tmp in enumerate(cluster.tmpdirs):
+            found = list(tmp.glob(f"course-grading-*/in-*/{name}"))
+            if found:
+                return k, found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no worker started grading {name}")
+
+
+def test_a_killed_worker_retries_once_then_gives_an_error_row(tmp_path: Path, cluster: Cluster,
+                                                              cache: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("a_01_demo.ipynb", "c_01_demo.ipynb", "d_01_demo.ipynb"):
+        shutil.copyfile(SOLUTION, subs / name)
+    _hanging_notebook(subs / "b_01_demo.ipynb")
+    paths = [str(p) for p in sorted(subs.iterdir())]
+    with open(tmp_path / "stderr.txt", "w") as err:
+        proc = subprocess.Popen(_grade_cmd(*paths, "--out", "g.csv", "--solutions", str(SOLUTION), "--secret",
+                                           SECRET, "--cache", str(cache), "--scheduler", cluster.address,
+                                           "--cell-timeout", "500", "--timeout", "550"),
+                                cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=err, text=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # the other three are graded: only b is in flight
+            if (tmp_path / "g.csv").exists() and len(_rows(tmp_path / "g.csv")) == 3 * 5:
+                break
+            time.sleep(0.2)
+        killed = []
+        for _ in range(2):  # the first attempt, then the scheduler's one retry
+            k, copy = _holder(cluster, "b_01_demo.ipynb", deadline)
+            time.sleep(1.0)  # well inside the submission's run (it sleeps for 600 s)
+            cluster.worker_process(k).kill()
+            killed.append(k)
+            copy.unlink(missing_ok=True)  # a killed worker leaves its copy behind
+            time.sleep(0.5)
+        out, _ = proc.communicate(timeout=300)
+    stderr = (tmp_path / "stderr.txt").read_text(encoding="utf-8")
+    assert proc.returncode == 1, stderr[-3000:]
+    rows = _rows(tmp_path / "g.csv")
+    by_sub: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_sub.setdefault(Path(r["submission"]).name, []).append(r)
+    assert sorted(by_sub) == ["a_01_demo.ipynb", "b_01_demo.ipynb", "c_01_demo.ipynb", "d_01_demo.ipynb"]
+    hung = by_sub.pop("b_01_demo.ipynb")
+    assert all(r["status"] == "error" and "the Dask worker grading it died, 2 time(s)" in r["message"]
+               for r in hung), hung
+    assert all(r["status"] == "ok" for rs in by_sub.values() for r in rs)
+    assert "--resume" in hung[0]["message"]
+    # After the second kill, no further attempt started anywhere, and the killed workers' sandboxes
+    # died with them (bwrap --die-with-parent): no process of the workers' sandbox uids is left.
+    assert not any(list(t.glob("course-grading-*/in-*/b_01_demo.ipynb")) for t in cluster.tmpdirs)
+    time.sleep(1.0)
+    assert _sandbox_processes(cluster) == []
+
+
+def _sandbox_processes(cluster: Cluster) -> list[int]:
+    return [p.pid for p in psutil.process_iter(["uids"])
+            if p.info["uids"] and cluster.uid_base + 1000 <= p.info["uids"].real < cluster.uid_base + 3000]
+
+
+def test_ctrl_c_stops_the_workers_sandboxes(tmp_path: Path, cluster: Cluster, cache: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    _hanging_notebook(subs / "hang_01_demo.ipynb")
+    with open(tmp_path / "stderr.txt", "w") as err:
+        proc = subprocess.Popen(_grade_cmd(str(subs / "hang_01_demo.ipynb"), "--out", "g.csv", "--solutions",
+                                           str(SOLUTION), "--secret", SECRET, "--cache", str(cache),
+                                           "--scheduler", cluster.address, "--cell-timeout", "500"),
+                                cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=err)
+        _holder(cluster, "hang_01_demo.ipynb", time.monotonic() + 300)
+        deadline = time.monotonic() + 60
+        while not _sandbox_processes(cluster) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _sandbox_processes(cluster), "the submission's kernel never started"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    assert "--resume" in (tmp_path / "stderr.txt").read_text(encoding="utf-8")
+    time.sleep(1.0)
+    assert _sandbox_processes(cluster) == []
+
+
+def test_no_scheduler_or_no_distributed_is_one_line(tmp_path: Path) -> None:
+    shutil.copyfile(SOLUTION, tmp_path / "s.ipynb")
+    args = ["s.ipynb", "--solutions", str(SOLUTION), "--scheduler", "tcp://127.0.0.1:9"]
+    res = subprocess.run(_grade_cmd(*args), cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "error: cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 10 s" in res.stderr
+    hide = ("import sys; sys.modules['distributed'] = None; from course_lib.grading.__main__ import main; "
+            f"sys.exit(main({['grade', *args]!r}))")
+    res = subprocess.run([sys.executable, "-c", hide], cwd=tmp_path, env=_env(), capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "--scheduler needs the Python package 'distributed'" in res.stderr
+    assert "pip install 'course_lib[cluster]'" in res.stderr
+    both = subprocess.run(_grade_cmd(*args, "--jobs", "2"), cwd=tmp_path, env=_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
