@@ -9,6 +9,7 @@ outputs come back, and they are compared here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import itertools
