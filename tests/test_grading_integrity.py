@@ -74,7 +74,9 @@ def test_the_batch_finishes_with_every_row(run: dict) -> None:
 
 
 @pytest.mark.parametrize("name", ["adv4_private_helper", "adv4_thread", "adv4_remove_hook", "adv4_copy_code",
-                                  "adv4_patch_harness", "adv4_crash_replay", "adv4_polyglot",
+                                  "adv4_patch_harness", "adv4_earlier_thread", "adv4_low_thread",
+                                  "adv4_getsource", "adv4_read_file", "adv4_pyc", "adv4_crash_replay",
+                                  "adv4_polyglot",
                                   "adv3_kill_driver", "adv3_chain", "adv2_exfiltrate"])
 def test_adversarial_scores_exactly_its_honest_part(run: dict, name: str) -> None:
     honest = run["honest"][name]
@@ -85,11 +87,13 @@ def test_adversarial_scores_exactly_its_honest_part(run: dict, name: str) -> Non
 
 
 def test_class4_attacks_are_named_in_the_message(run: dict) -> None:
-    for name in ("adv4_private_helper", "adv4_thread", "adv4_remove_hook", "adv4_copy_code",
-                 "adv4_patch_harness"):
+    # The kernel's course_lib has no sigmoid code to run: each route reaches the stub, whose error
+    # the function passed on (adv4_thread's thread dies with it, so its call fails otherwise).
+    for name in ("adv4_private_helper", "adv4_remove_hook", "adv4_copy_code", "adv4_patch_harness",
+                 "adv4_earlier_thread", "adv4_low_thread", "adv4_getsource", "adv4_read_file", "adv4_pyc"):
         assert run["rows"][(name, "sigmoid")]["status"] == "delegated", name
     assert "_sigmoid" in run["rows"][("adv4_private_helper", "sigmoid")]["message"]
-    assert "hook was removed" in run["rows"][("adv4_remove_hook", "sigmoid")]["message"]
+    assert "sigmoid" in run["rows"][("adv4_remove_hook", "sigmoid")]["message"]
     assert "nbformat 4" in run["rows"][("adv4_polyglot", "sigmoid")]["message"]
     # the kill is refused (the driver is out of the kernel's reach), and the message says so
     assert "Operation not permitted" in run["rows"][("adv3_kill_driver", "softmax")]["message"]

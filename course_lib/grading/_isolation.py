@@ -36,9 +36,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["SANDBOX_WORK", "SANDBOX_RESULT", "SANDBOX_JUPYTER", "runtime_paths", "namespace_args",
+__all__ = ["package_copies", "SANDBOX_WORK", "SANDBOX_RESULT", "SANDBOX_JUPYTER", "runtime_paths",
+           "namespace_args",
            "outer_args", "kernel_prefix", "drop_prefix", "hide_args", "lease_uid", "kill_uid", "protect",
-           "git_dirs", "UID_BASE"]
+           "git_dirs", "UID_BASE", "reachable_by_others"]
 
 SANDBOX_WORK = "/grading/work"
 SANDBOX_RESULT = "/grading/result"
@@ -111,9 +112,25 @@ def namespace_args(as_root: bool) -> list[str]:
             "--cap-drop", "ALL", *caps]
 
 
+def package_copies() -> list[Path]:
+    """Every ``course_lib`` folder the sandbox could import from: this one and any in a site folder."""
+    found = [_HERE.parent]
+    for p in sys.path:
+        if os.path.basename(p) in ("site-packages", "dist-packages"):
+            q = Path(p, "course_lib")
+            if q.is_dir() and q.resolve() not in found:
+                found.append(q.resolve())
+    return found
+
+
 def outer_args(host_work: Path, host_result: Path, hide_dirs: list[Path], hide_files: list[Path],
-               seccomp_fd: int | None, as_root: bool) -> list[str]:
-    """bwrap's arguments for the outer sandbox (the driver), before the command."""
+               seccomp_fd: int | None, as_root: bool, library: Path | None = None) -> list[str]:
+    """bwrap's arguments for the outer sandbox (the driver), before the command.
+
+    ``library``: a folder holding the ``course_lib`` copy with the forbidden code taken out
+    (``poison.py``); it is shown at the path of every copy of the real package, so nothing
+    in the sandbox can read the real one.
+    """
     needed = runtime_paths()
     args = [*namespace_args(as_root), "--die-with-parent", "--new-session", *_system_binds(),
             "--dev", "/dev", "--proc", "/proc",
@@ -130,6 +147,9 @@ def outer_args(host_work: Path, host_result: Path, hide_dirs: list[Path], hide_f
         if (p / ".git").exists():
             args += ["--tmpfs", str(p / ".git")]
     args += hide_args(hide_dirs, hide_files, needed)
+    if library is not None:
+        for real in package_copies():
+            args += ["--ro-bind", str(library / "course_lib"), str(real)]
     args += ["--perms", "0777", "--size", str(WORK_MB << 20), "--tmpfs", SANDBOX_WORK,
              "--size", str(1 << 20), "--tmpfs", SANDBOX_JUPYTER, "--dir", f"{SANDBOX_JUPYTER}/runtime"]
     for name in ("job.json", "submission.ipynb"):  # the inputs come through the result folder
@@ -233,7 +253,7 @@ def kill_uid(uid: int) -> None:
         time.sleep(0.02)
 
 
-def _reachable_by_others(path: Path) -> bool:
+def reachable_by_others(path: Path) -> bool:
     """Whether a user with no rights but "others" could read ``path`` (every parent searchable)."""
     try:
         info = path.lstat()
@@ -255,7 +275,7 @@ def protect(dirs: list[Path], files: list[Path]) -> list[Path]:
     targets = [d for d in dirs if d.is_dir() and not any(n == d.resolve() or d.resolve() in n.parents
                                                          for n in needed)]
     for p in [*targets, *(f for f in files if f.is_file())]:
-        if _reachable_by_others(p):
+        if reachable_by_others(p):
             os.chmod(p, stat.S_IMODE(p.lstat().st_mode) & ~0o007)
             changed.append(p)
     return changed

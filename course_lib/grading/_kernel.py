@@ -6,8 +6,9 @@ each result as plain arrays to ``out/<item>/<case>.npz``, or the error to
 ``out/<item>/<case>.err`` (JSON: ``kind`` timeout/exception/bad_return, the
 exception's ``type``, its ``text`` and the learner's own ``traceback``).
 Nothing here is trusted: the learner's code shares the process and may have
-patched anything. The grader, in another process, reads these files with
-``allow_pickle=False`` and checks them itself.
+patched anything. In particular nothing here watches for delegation: the kernel's
+``course_lib`` has the forbidden code taken out (``poison.py``). The grader, in
+another process, reads these files with ``allow_pickle=False`` and checks them itself.
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ TAMPERED = "the grader's call watch (the profile hook was removed or replaced)"
 
 
 class _Watch:
-    """Counts what the forbidden code executes during a graded call, in every thread it can reach.
+    """Counts what the forbidden code executes during a call, in every thread it can reach.
+
+    Used by ``check()`` in the learner's own session, as advice only: grading does not
+    watch (the graded kernel's course_lib has the forbidden code taken out, see
+    ``poison.py``).
 
     Forbidden Python code is recognised by its bytecode (a copied or ``replace``-d code
     object still counts), forbidden C functions by identity. A call of ``sys.setprofile``,
@@ -153,6 +158,31 @@ def _forbidden_codes(forbid: list[str]) -> tuple[dict[tuple[Any, ...], str], dic
     return codes, cfuncs
 
 
+def switch_off(targets: list[list[str]], mark: str) -> None:
+    """Replace each ``[module, attribute, dotted name]`` (numpy's forbidden functions) by a raising stub.
+
+    Run by the driver when the kernel starts, before any learner cell: the public
+    function is replaced in every numpy module that holds that very object, and the
+    compiled routines it calls are replaced in their extension module. The learner's
+    code runs in this process and could fetch numpy's compiled code anew, so this is
+    weaker than course_lib's switch-off (see ``poison.py`` and docs/grading.md).
+    """
+    import importlib
+
+    for module_name, attr, dotted in targets:
+        try:
+            real = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError):
+            continue
+
+        def stub(*args: Any, _name: str = dotted, **kwargs: Any) -> Any:
+            raise NotImplementedError(f"{_name} {mark}: it is what an exercise asks you to write yourself")
+
+        for name, module in list(sys.modules.items()):
+            if (name == module_name or name.startswith("numpy")) and getattr(module, attr, None) is real:
+                setattr(module, attr, stub)
+
+
 def _remove(*paths: str) -> None:
     for path in paths:
         try:
@@ -182,14 +212,12 @@ def _write_error(path: str, exc: BaseException, timeout: float) -> None:
         json.dump(record, fh)
 
 
-def _call_case(fn: Any, args: list[Any], watch: _Watch, timeout: float) -> Any:
+def _call_case(fn: Any, args: list[Any], timeout: float) -> Any:
     old = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
-    watch.start()
     try:
         return fn(*args)
     finally:
-        watch.stop()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
@@ -198,7 +226,7 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
     """Call ``user_ns[job['function']]`` on cases ``first .. first + count - 1`` of ``job['item']``.
 
     The inputs are in ``in/<job['inputs']>``; the results go to ``out/<item>/<case>.npz``
-    (or ``.err``) and the forbidden-call counts to ``out/<item>/<job['calls']>``.
+    (or ``.err``).
     """
     item, timeout = job["item"], float(job["call_timeout"])
     first, count = int(job["first"]), int(job["count"])
@@ -206,7 +234,6 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
     out_dir = os.path.join("out", item)
     os.makedirs(out_dir, exist_ok=True)
     inputs = np.load(os.path.join("in", job["inputs"]), allow_pickle=False)
-    watch = _Watch(job.get("forbid", []))
     fn = user_ns.get(job["function"])
     for i in range(first, first + count):
         base = os.path.join(out_dir, str(i))
@@ -216,7 +243,7 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
                 raise NameError(f"no function named {job['function']!r} is defined in the notebook")
             args = [inputs[f"{i}/{name}"] for name in job["args"]]
             args = [a.item() if a.ndim == 0 else a for a in args]  # scalars arrive as Python numbers
-            value = _call_case(fn, args, watch, timeout)
+            value = _call_case(fn, args, timeout)
             arrays = _as_plain(value)
             np.savez(base + ".npz", **{f"r{k}": a for k, a in enumerate(arrays)},
                      is_tuple=np.array(isinstance(value, tuple)))
@@ -225,5 +252,3 @@ def run_item(user_ns: dict[str, Any], job: dict[str, Any]) -> None:
             break
         except BaseException as exc:  # noqa: BLE001 - every failure becomes that case's message
             _write_error(base + ".err", exc, timeout)
-    with open(os.path.join(out_dir, job["calls"]), "w", encoding="utf-8") as fh:
-        json.dump({"forbidden_calls": watch.counts}, fh)

@@ -4,7 +4,7 @@ An item's ``"forbid"`` list names course_lib functions (or classes) that do the 
 thing the exercise asks for, e.g. ``course_lib.activations.sigmoid`` for the sigmoid
 exercise. A submission earns no credit for that item if its function uses one.
 
-Two independent checks:
+Two independent defences:
 
 * **static** (here, in the grader's process, on the notebook's source): resolve
   import aliases (``import course_lib as cl``, ``from course_lib import activations
@@ -12,9 +12,10 @@ Two independent checks:
   assignments (``sigmoid = course_lib.activations.sigmoid``); then look at the final
   definition of the graded name and at every top-level function it calls, for any
   reference to a forbidden name;
-* **at run time** (``_kernel.run_item``): a profile hook counts calls to the
-  forbidden functions' code (by bytecode, so a copied code object counts too) and
-  to forbidden C functions during the graded calls, whatever name reached them.
+* **at run time** (``poison.py``): the learner's kernel imports a copy of
+  course_lib with the forbidden code replaced by a raising stub, so whatever name,
+  thread or trick reaches it, there is nothing to delegate to; numpy's forbidden
+  functions are replaced in the kernel before any cell runs.
 
 The forbid list is first widened by :func:`expand_forbid` with the private helpers
 (``_name``) the forbidden course_lib code calls, so calling ``_sigmoid`` instead of
@@ -240,7 +241,5 @@ def expand_forbid(forbid: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 def delegation_message(function: str, forbidden: str) -> str:
     """What the learner reads when an item earns nothing for delegating."""
-    if not re.match(r"^[\w.]+$", forbidden):  # not a dotted name: the watch itself was tampered with
-        return f"no credit: while `{function}` ran, {forbidden}"
     return (f"no credit: `{function}` uses course_lib's own `{forbidden}`, which is what this exercise "
             f"asks you to write yourself (other course_lib functions remain allowed)")

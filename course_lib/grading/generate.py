@@ -26,8 +26,9 @@ from typing import Any
 import nbformat
 
 from .cases import encode_array, public_cases
+from .poison import kernel_groups
 from .runner import RunOptions, run_notebook
-from .spec import BEGIN, END, METADATA_KEY, NOTEBOOK_KEY, notebook_items, read_notebook
+from .spec import BEGIN, END, METADATA_KEY, NOTEBOOK_KEY, notebook_items, read_notebook, read_sources
 
 __all__ = ["strip_solutions", "solution_regions", "fill_regions", "make_exercise", "generate"]
 
@@ -116,7 +117,8 @@ def make_exercise(solution: nbformat.NotebookNode, stem: str, public: dict[str, 
 
 
 def _public_outputs(path: Path, options: RunOptions) -> dict[str, list[dict[str, Any]]]:
-    items = notebook_items(read_notebook(path))
+    # In the kernels grading will use: an item needing another's forbidden code runs apart.
+    items = kernel_groups(notebook_items(read_notebook(path)), read_sources(path))
     cases = {s.item: public_cases(s) for s in items}
     with tempfile.TemporaryDirectory(prefix="course-grading-gen-") as tmp:
         run = run_notebook(path, items, cases, options, Path(tmp) / "run", private_root=Path(tmp))

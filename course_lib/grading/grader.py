@@ -30,7 +30,8 @@ import numpy as np
 
 from .cases import hidden_cases, n_hidden, public_cases
 from .compare import Output, load_output, score_case
-from .delegation import expand_forbid, find_delegation
+from .delegation import find_delegation
+from .poison import kernel_groups
 from .runner import RunOptions, RunResult, SubmissionRefused, read_submission, run_notebook
 from .sandbox import CONTAINER_NOTE, NOT_SANDBOXED_WARNING
 from .scoring import ItemResult, SubmissionResult, score_item
@@ -159,9 +160,9 @@ class Grader:
         if not self.solutions:
             raise GradingError(f"no solutions notebooks (*.ipynb) in {solutions}")
         self.secret, self.options, self.cache_dir = secret, options, cache_dir
-        # Each item's forbid list widened with the private helpers the forbidden code calls.
-        self.items = {p: [dataclasses.replace(s, forbid=expand_forbid(s.forbid)) for s in read_items(p)]
-                      for p in self.solutions}
+        # Each item's forbid list widened with the private helpers the forbidden code calls,
+        # and the kernel it runs in (one shared kernel unless its solution needs another's code).
+        self.items = {p: kernel_groups(read_items(p), read_sources(p)) for p in self.solutions}
         self.n_public = {p: {s.item: len(public_cases(s)) for s in self.items[p]} for p in self.solutions}
         # Per item: its public cases, then its hidden ones (the runner runs them in that order).
         self.cases = {p: {s.item: public_cases(s) + hidden_cases(s, secret) for s in self.items[p]}

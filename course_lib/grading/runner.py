@@ -32,6 +32,8 @@ import numpy as np
 
 from .cases import Case
 from .compare import Output, OutputError, load_output
+from .delegation import expand_forbid
+from .poison import MARK, numpy_targets, poisoned_library, switched_off_name
 from .sandbox import SandboxUnavailable, isolation_mode, run_driver
 from .spec import ItemSpec
 
@@ -204,15 +206,18 @@ def validated_status(raw: Any) -> dict[str, Any]:
             "driver_error": _str(raw.get("driver_error"), 2000)}
 
 
-def _forbidden_calls(out: Path, item: str) -> dict[str, int]:
+def _switched_off(spec: ItemSpec, results: list[CaseResult]) -> dict[str, int]:
+    """The item's forbidden names its cases' errors say were switched off (see ``poison.py``).
+
+    The error records come from the learner's process, so this only ever costs the
+    learner: a forged record marks their own item as delegating. The protection itself
+    is that the kernel has no forbidden code to run.
+    """
     found: dict[str, int] = {}
-    for phase in ("public", "hidden"):
-        text = read_small_text(out / item / f"calls-{phase}.json", 65536)
-        try:
-            calls = json.loads(text)["forbidden_calls"] if text else {}
-            found.update({str(k)[:200]: 1 for k, v in list(calls.items())[:100] if _int(v) > 0})
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
-            pass
+    for r in results:
+        name = switched_off_name(r.error) if r.kind == "exception" else None
+        if name is not None and name in spec.forbid:
+            found[name] = 1
     return found
 
 
@@ -225,7 +230,7 @@ def _collect(out: Path, items: list[ItemSpec], cases: dict[str, list[Case]]) -> 
         status = validated_status({})
     results = {s.item: _collect_item(out, s, len(cases[s.item]), status["items"].get(s.item, {}))
                for s in items}
-    calls = {s.item: _forbidden_calls(out, s.item) for s in items}
+    calls = {s.item: _switched_off(s, results[s.item]) for s in items}
     return RunResult(results, calls, status, False, False, "")
 
 
@@ -242,6 +247,48 @@ def _log_tail(log: str) -> str:
     return lines[-1][:500] if lines else ""
 
 
+def _run_group(notebook: Path, data: bytes, sources: list[str], items: list[ItemSpec],
+               cases: dict[str, list[Case]], options: RunOptions, scratch: Path, private_root: Path,
+               n_public: dict[str, int]) -> RunResult:
+    """One kernel's run: ``items`` called with the union of their forbid lists switched off."""
+    work = scratch / "work"
+    work.mkdir(parents=True)
+    (work / "submission.ipynb").write_bytes(data)
+    _write_inputs(work, items, cases, n_public)
+    forbid = set(expand_forbid([f for s in items for f in s.forbid]))
+    job = {**_job(items, cases, options, n_public), "cells": list(sources),
+           "switch_off": numpy_targets(forbid), "switch_off_mark": MARK}
+    library = poisoned_library(forbid, private_root / "libraries")
+    ran = run_driver(scratch, job, mode=options.isolation(), library=library,
+                     timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
+                     hide_dirs=options.hide_dirs, hide_files=options.hide_files,
+                     private=[notebook.parent.resolve()])
+    if ran.timed_out or ran.returncode != 0:
+        why = ("the grading driver ran out of time and was killed" if ran.timed_out else
+               f"the grading driver did not finish (exit code {ran.returncode}): {_log_tail(ran.log)}")
+        result = _void(items, cases, why + "; every output of this run was discarded")
+    else:
+        result = _collect(scratch / "result" / "out", items, cases)
+    result.timed_out, result.sandboxed, result.log = ran.timed_out, ran.sandboxed, ran.log
+    result.isolation = ran.isolation
+    return result
+
+
+def _merge(runs: list[RunResult]) -> RunResult:
+    """One result from a submission's kernels: the first one's cells, every kernel's items."""
+    first = runs[0]
+    for run in runs[1:]:
+        first.cases.update(run.cases)
+        first.forbidden_calls.update(run.forbidden_calls)
+        first.status["items"].update(run.status["items"])
+        first.status["kernel_restarts"] += run.status["kernel_restarts"]
+        first.status["printed_bytes"] = max(first.status["printed_bytes"], run.status["printed_bytes"])
+        if run.status["driver_error"] and not first.status["driver_error"]:
+            first.status["driver_error"] = run.status["driver_error"]
+        first.timed_out = first.timed_out or run.timed_out
+    return first
+
+
 def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions,
                  scratch: Path, private_root: Path | None = None, keep: bool = False,
                  sources: list[str] | None = None, n_public: dict[str, int] | None = None) -> RunResult:
@@ -256,30 +303,24 @@ def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Ca
     visible to the run: bwrap does not bind them; in the container fallback each run's
     folder is private to its own uid and the notebook's folder is made unreadable to
     other users. Raises SubmissionRefused for a symlink.
+
+    Items run in the kernel their ``kernel`` field names (``poison.kernel_groups``): one
+    sandbox run per kernel, each with the union of its items' forbid lists switched off.
     """
     from .spec import read_sources
 
     if sources is None:
         sources = read_sources(notebook)
     data = read_submission(notebook)
-    work = scratch / "work"
-    work.mkdir(parents=True)
-    (work / "submission.ipynb").write_bytes(data)
-    n_public = n_public or {}
-    _write_inputs(work, items, cases, n_public)
-    job = {**_job(items, cases, options, n_public), "cells": list(sources)}
-    ran = run_driver(scratch, job, mode=options.isolation(),
-                     timeout=options.timeout + _HARD_KILL_MARGIN, memory_mb=options.memory_mb,
-                     hide_dirs=options.hide_dirs, hide_files=options.hide_files,
-                     private=[notebook.parent.resolve()])
-    if ran.timed_out or ran.returncode != 0:
-        why = ("the grading driver ran out of time and was killed" if ran.timed_out else
-               f"the grading driver did not finish (exit code {ran.returncode}): {_log_tail(ran.log)}")
-        result = _void(items, cases, why + "; every output of this run was discarded")
-    else:
-        result = _collect(scratch / "result" / "out", items, cases)
-    result.timed_out, result.sandboxed, result.log = ran.timed_out, ran.sandboxed, ran.log
-    result.isolation = ran.isolation
+    groups: dict[int, list[ItemSpec]] = {}
+    for s in items:
+        groups.setdefault(s.kernel, []).append(s)
+    runs = [_run_group(notebook, data, sources, group, cases, options,
+                       scratch if k == min(groups, default=0) else scratch / f"kernel-{k}",
+                       private_root or scratch.parent, n_public or {})
+            for k, group in sorted(groups.items())] or [
+        _run_group(notebook, data, sources, [], cases, options, scratch, private_root or scratch.parent, {})]
+    result = _merge(runs)
     if not keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return result

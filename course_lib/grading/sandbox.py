@@ -32,6 +32,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from typing import Any
 
 from . import _isolation as iso
 from ._seccomp import program as seccomp_program
+from .poison import poisoned_library
 
 __all__ = ["SandboxResult", "SandboxUnavailable", "bwrap_available", "isolation_mode", "run_driver",
            "NOT_SANDBOXED_WARNING", "CONTAINER_NOTE", "ISOLATION_SUMMARY"]
@@ -174,12 +176,14 @@ def _probe_python(mode: str, tmp: str) -> None:
                 fds += [r] if r is not None else []
                 drop = iso.drop_prefix(uid) if uid is not None else iso.kernel_prefix(exe)
                 cmd = [exe, *iso.outer_args(work, result, [], [], r, uid is not None), *drop, *python]
-            else:
+                library = None
+            else:  # the real package may already be unreadable to the kernel's user: see _protect
+                library = poisoned_library([], top / "libraries")
                 _hand_over(scratch, work, uid)
                 cmd = [*iso.drop_prefix(uid), *python]
             try:
                 res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=work, pass_fds=fds,
-                                     env=_env(mode, work, jupyter))
+                                     env=_env(mode, work, jupyter, library))
             finally:
                 for fd in fds:
                     os.close(fd)
@@ -203,9 +207,15 @@ def _seccomp_pipe() -> int | None:
     return r
 
 
-def _env(mode: str, host_work: Path, jupyter: Path) -> dict[str, str]:
-    """A clean environment: nothing of the grader's (secrets included) leaks in."""
+def _env(mode: str, host_work: Path, jupyter: Path, library: Path | None = None) -> dict[str, str]:
+    """A clean environment: nothing of the grader's (secrets included) leaks in.
+
+    Outside bwrap (which shows ``library`` at the real package's path) the kernel finds
+    ``library``'s ``course_lib`` first on its path.
+    """
     package_root = str(Path(__file__).resolve().parents[2])
+    if library is not None and mode != "bwrap":
+        package_root = os.pathsep.join([str(library), package_root])
     if mode == "bwrap":
         work, jdir, tmp = iso.SANDBOX_WORK, iso.SANDBOX_JUPYTER, "/tmp"
     else:
@@ -276,22 +286,31 @@ _protected_notes: set[str] = set()
 
 def _protect(hide_dirs: list[Path], hide_files: list[Path], private: list[Path]) -> None:
     dirs = [*hide_dirs, *private, *iso.git_dirs([*hide_dirs, *hide_files, Path.cwd()])]
-    for path in iso.protect(dirs, hide_files):
+    changed = iso.protect(dirs, hide_files)
+    # The real package too: the kernel imports the copy without the forbidden code (poison.py).
+    for real in iso.package_copies():
+        if iso.reachable_by_others(real):
+            os.chmod(real, stat.S_IMODE(real.stat().st_mode) & ~0o007)
+            changed.append(real)
+    for path in changed:
         if str(path) not in _protected_notes:
             _protected_notes.add(str(path))
             print(f"container fallback: removed other users' access to {path}", file=sys.stderr)
 
 
 def run_driver(scratch: Path, job: dict[str, Any], *, mode: str, timeout: float, memory_mb: int,
-               hide_dirs: list[Path], hide_files: list[Path], private: list[Path] | None = None
-               ) -> SandboxResult:
+               hide_dirs: list[Path], hide_files: list[Path], private: list[Path] | None = None,
+               library: Path | None = None) -> SandboxResult:
     """Run the driver on ``scratch/work`` in ``mode`` for at most ``timeout`` s.
 
     ``scratch/work`` holds ``submission.ipynb`` and ``in/``; this writes ``job.json``
     (``job`` plus where the driver writes and how it starts the kernel). The driver's
     results are in ``scratch/result/out`` once this returns, and by then every process
     of the run is dead. ``private``: folders (the submissions') that the container
-    fallback makes unreadable to other users.
+    fallback makes unreadable to other users. ``library``: the folder holding the kernel's
+    ``course_lib`` (``poison.py``); bwrap shows it at the real package's path, the other
+    modes put it first on the kernel's path (the container fallback also makes the real
+    package unreadable to the kernel's user).
     """
     scratch = scratch.resolve()
     work, result, jupyter = _layout(scratch)
@@ -316,7 +335,7 @@ def run_driver(scratch: Path, job: dict[str, Any], *, mode: str, timeout: float,
         if mode == "bwrap":
             r = _seccomp_pipe()
             fds += [r] if r is not None else []
-            cmd = [exe, *iso.outer_args(work, result, hide_dirs, hide_files, r, uid is not None),
+            cmd = [exe, *iso.outer_args(work, result, hide_dirs, hide_files, r, uid is not None, library),
                    sys.executable, driver, iso.SANDBOX_WORK]
         else:
             if uid is not None:
@@ -327,7 +346,7 @@ def run_driver(scratch: Path, job: dict[str, Any], *, mode: str, timeout: float,
                                    _NPROC_DEDICATED if uid is not None else _NPROC_LIMIT)
         try:
             with open(log_path, "wb") as log:
-                proc = subprocess.Popen(cmd, cwd=work, env=_env(mode, work, jupyter),
+                proc = subprocess.Popen(cmd, cwd=work, env=_env(mode, work, jupyter, library),
                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                         start_new_session=True, pass_fds=fds, preexec_fn=limits)
                 try:

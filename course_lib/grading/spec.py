@@ -117,6 +117,7 @@ class ItemSpec:
     timeout: float | None = None
     cell_index: int = -1
     args: tuple[str, ...] = ()  # argument names in call order (from the function's signature)
+    kernel: int = 0  # which of a submission's kernels calls it (see grading.poison.kernel_groups)
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:

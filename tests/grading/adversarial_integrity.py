@@ -21,6 +21,9 @@ _FIND = ('    import importlib\n'
          '    mod = importlib.import_module("course_lib." + "activations")\n'
          '    f = getattr(mod, "sig" + "moid")\n')
 
+# A namespace in which the reference module's relative imports work.
+_NS = "{'__name__': 'course_lib.copy', '__package__': 'course_lib'}"
+
 ATTACKS_4 = {
     # A private helper of the reference implementation, not named in the forbid list.
     "adv4_private_helper": "def sigmoid(z):\n    import course_lib.activations as a\n"
@@ -40,12 +43,53 @@ ATTACKS_4 = {
                       "    return types.FunctionType(code, g.__globals__)(np.asarray(z, dtype=float))",
     # The harness module is patched (and replaced in sys.modules) before the graded calls.
     "adv4_patch_harness": "def sigmoid(z):\n" + _FIND + "    return f(z)",
+    # A worker thread started by an earlier cell (before any graded call) runs the forbidden code.
+    "adv4_earlier_thread": "def sigmoid(z):\n    box = queue.Queue()\n    REQUESTS.put((z, box))\n"
+                           "    kind, value = box.get(timeout=3)\n    if kind == 'error':\n"
+                           "        raise value\n    return value",
+    # The same from a thread of the low-level _thread module, started inside the graded call.
+    "adv4_low_thread": "def sigmoid(z):\n" + _FIND + "    import _thread, time\n    out = []\n"
+                       "    def run():\n        try:\n            out.append(('ok', f(z)))\n"
+                       "        except BaseException as exc:\n"
+                       "            out.append(('error', exc))\n    _thread.start_new_thread(run, ())\n"
+                       "    while not out:\n        time.sleep(0.001)\n"
+                       "    kind, value = out[0]\n    if kind == 'error':\n        raise value\n"
+                       "    return value",
+    # The reference's source, re-executed under new code objects (the bytecode check never saw them).
+    "adv4_getsource": "def sigmoid(z):\n" + _FIND + "    import inspect\n    ns = dict(vars(mod))\n"
+                      "    exec(compile(inspect.getsource(mod), '<copy>', 'exec'), ns)\n"
+                      "    return ns['sig' + 'moid'](z)",
+    # The reference module's file, read and compiled, from every copy of the package on the path.
+    "adv4_read_file": "def sigmoid(z):\n" + _FIND + "    import glob, os, sys\n    errors = []\n"
+                      "    files = [mod.__file__] + [p for d in sys.path for p in\n"
+                      "             glob.glob(os.path.join(d, 'course_lib', 'activations.py'))]\n"
+                      "    for path in files:\n        ns = " + _NS + "\n"
+                      "        try:\n            exec(compile(open(path).read(), 'x', 'exec'), ns)\n"
+                      "            return ns['sig' + 'moid'](z)\n"
+                      "        except Exception as exc:\n            errors.append(exc)\n    raise errors[0]",
+    # The compiled module from __pycache__, unmarshalled and executed.
+    "adv4_pyc": "def sigmoid(z):\n" + _FIND + "    import glob, marshal, os\n"
+                "    folder = os.path.join(os.path.dirname(mod.__file__), '__pycache__')\n"
+                "    pyc = glob.glob(os.path.join(folder, 'activations.*.pyc'))\n"
+                "    ns = " + _NS + "\n    exec(marshal.loads(open(pyc[0], 'rb').read()[16:]), ns)\n"
+                "    return ns['sig' + 'moid'](z)",
 }
+# The worker of adv4_earlier_thread: it runs in a thread no graded call started.
+EARLIER_THREAD = """import importlib, queue, threading
+REQUESTS = queue.Queue()
+def _serve():
+    f = getattr(importlib.import_module("course_lib." + "activations"), "sig" + "moid")
+    while True:
+        z, box = REQUESTS.get()
+        try:
+            box.put(("ok", f(z)))
+        except BaseException as exc:
+            box.put(("error", exc))
+threading.Thread(target=_serve, daemon=True).start()"""
 PATCH_HARNESS = """import sys, types
 import course_lib.grading._kernel as K
-K._Watch.start = lambda self: None
-K._Watch.stop = lambda self: None
-K._forbidden_codes = lambda forbid: ({}, {})
+K.switch_off = lambda targets, mark: None
+K._call_case = lambda fn, args, timeout: fn(*args)
 fake = types.ModuleType("course_lib.grading._kernel")
 fake.__dict__.update(K.__dict__)
 sys.modules["course_lib.grading._kernel"] = fake"""
@@ -108,6 +152,7 @@ NOTEBOOKS: dict[str, tuple[dict[str, str], list[str], tuple[str, ...]]] = {
     "adv2_exfiltrate": ({"sigmoid": SIGMOID, **EXFILTRATE}, [], ("sigmoid",)),
 }
 NOTEBOOKS["adv4_patch_harness"][1].append(PATCH_HARNESS)
+NOTEBOOKS["adv4_earlier_thread"][1].append(EARLIER_THREAD)
 
 
 def _polyglot() -> dict[str, object]:
