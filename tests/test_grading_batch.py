@@ -61,7 +61,11 @@ def test_interrupted_batch_resumes_to_the_same_csv(tmp_path: Path, cache: Path) 
                 break
             time.sleep(0.2)
         assert proc.poll() is None, "the batch ended before it could be interrupted"
-        running = psutil.Process(proc.pid).children(recursive=True)
+        # Between two submissions a job may have no sandbox for a moment: wait for one.
+        running: list[psutil.Process] = []
+        while not running and time.monotonic() < deadline and proc.poll() is None:
+            running = psutil.Process(proc.pid).children(recursive=True)
+            time.sleep(0.05)
         assert running, "no sandbox was running"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 130
