@@ -20,7 +20,7 @@ lint: install
 
 ## Unit, property and PyTorch-reference tests of course_lib, and the widgets' compute functions.
 unit: install
-	$(PY) -m pytest -n 2 tests --ignore=tests/test_site.py --ignore=tests/test_pdf.py --ignore=tests/test_lab.py
+	$(PY) -m pytest -n 2 --durations=15 tests --ignore=tests/test_site.py --ignore=tests/test_pdf.py --ignore=tests/test_lab.py
 
 ## Re-run every chapter notebook and compare with its committed outputs (nbval strict).
 nbval: install
