@@ -34,6 +34,17 @@ from .. import layers, losses
 from .._validation import as_float_array, check_int, make_rng
 from ..layers import ACTIVATIONS  # the explorer's dropdown, by name
 
+__all__ = [
+    "INITS",
+    "RECOMMENDED_INIT",
+    "GradientFlow",
+    "build_mlp",
+    "gradient_flow_problem",
+    "gradient_flow",
+    "FiniteDifferenceErrors",
+    "finite_difference_errors",
+]
+
 Array = NDArray[np.float64]
 
 #: Weight initialisations: ``"auto"`` picks the recommended one for the activation.

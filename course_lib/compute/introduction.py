@@ -29,6 +29,19 @@ from numpy.typing import ArrayLike, NDArray
 from .. import layers, losses, optim, training
 from .._validation import as_float_array, check_int, check_lr, check_same_shape, make_rng
 
+__all__ = [
+    "target_curve",
+    "CurveFit",
+    "fit_curve",
+    "line_loss",
+    "line_loss_grad",
+    "DescentPath",
+    "descend_line",
+    "SGDPath",
+    "sgd_line",
+    "train_with_batch_size",
+]
+
 Array = NDArray[np.float64]
 Rng = np.random.Generator | int | None
 

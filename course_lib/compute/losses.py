@@ -30,6 +30,18 @@ from ..activations import sigmoid
 from ..data import noisy_line
 from ..regression import normal_equation, with_intercept
 
+__all__ = [
+    "LineFits",
+    "LogitLosses",
+    "ols_line",
+    "lad_line",
+    "outlier_fits",
+    "logit_losses",
+    "constant_losses",
+    "constant_descent",
+    "largest_stable_lr",
+]
+
 Array = NDArray[np.float64]
 
 # The clean data of the outlier explorer: y = 2x + 1 + N(0, 1) noise, x in [0, 5].

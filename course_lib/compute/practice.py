@@ -33,6 +33,28 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import layers, losses, optim, training
 
+__all__ = [
+    "SCHEDULE_NAMES",
+    "WARMUP_SCHEDULES",
+    "make_scheduler",
+    "ScheduleCurve",
+    "schedule_curve",
+    "train_with_schedule",
+    "ACTIVATION_NAMES",
+    "deep_net",
+    "GradientFlow",
+    "gradient_flow",
+    "train_deep_residual",
+    "CURVE_RECIPES",
+    "gallery_run",
+    "NORM_NAMES",
+    "normed_mlp",
+    "train_normed",
+    "grid_points",
+    "random_points",
+    "search_trial",
+]
+
 Array = NDArray[np.float64]
 
 #: The schedules the chapter compares: three from chapter 5 and three of this chapter.

@@ -32,6 +32,19 @@ from numpy.typing import NDArray
 from .. import activations, data, losses, regression
 from ..training import DivergenceWarning
 
+__all__ = [
+    "LinearGDResult",
+    "LogisticGDResult",
+    "linear_gd",
+    "logistic_gd",
+    "run_gd",
+    "CheckpointCurve",
+    "logistic_gd_checkpoints",
+    "LINE_LRS",
+    "LOGISTIC_LRS",
+    "LOGISTIC_ITERS",
+]
+
 Array = NDArray[np.float64]
 
 #: Slider values of the learning rate for the straight-line explorers. With the

@@ -36,6 +36,28 @@ from .. import layers, losses, optim, regression, regularization, training
 from .._validation import check_int, check_nonnegative, make_rng
 from ..data import Standardizer, noisy_polynomial
 
+__all__ = [
+    "PolyData",
+    "PolyFit",
+    "Sweep",
+    "LearningCurve",
+    "SparseProblem",
+    "DecayRace",
+    "DropoutFit",
+    "make_poly_data",
+    "fit_poly_ridge",
+    "lambda_sweep",
+    "degree_sweep",
+    "learning_curve",
+    "sparse_regression_data",
+    "choose_penalty",
+    "decay_race",
+    "fit_dropout_net",
+    "half_mse",
+    "LAMBDAS",
+    "DROPOUT_RATES",
+]
+
 Array = NDArray[np.float64]
 
 #: The λ slider: 0 and the seeds' doubling grid 0.01, 0.02, ..., 5.12.
@@ -186,6 +208,27 @@ class LearningCurve:
     noise_floor: float
     degree: int
     lam: float
+
+
+def learning_curve(degree: int, lam: float, sizes: Sequence[int], n_repeats: int = 25,
+                   n_val: int = 500, noise: float = 1.0, rng=0) -> LearningCurve:
+    """Train on ``m`` fresh samples for each ``m`` in ``sizes``, ``n_repeats`` times; take medians.
+
+    :math:`J_\\text{train}` is measured on the ``m`` training samples themselves,
+    :math:`J_\\text{val}` on one fixed validation set of ``n_val`` samples. The
+    median, not the mean, because one unlucky draw of a few points can make a
+    high-degree fit explode. With ``lam = 0`` every size must exceed ``degree``.
+    """
+    gen = make_rng(rng)
+    X_val, y_val = noisy_polynomial(n_samples=n_val, noise=noise, rng=gen)
+    train, val = np.empty((len(sizes), n_repeats)), np.empty((len(sizes), n_repeats))
+    for i, m in enumerate(sizes):
+        for r in range(n_repeats):
+            X, y = noisy_polynomial(n_samples=m, noise=noise, rng=gen)
+            fit = fit_poly_ridge(degree, lam, PolyData(X[:, 0], y, X_val[:, 0], y_val, noise))
+            train[i, r], val[i, r] = fit.train_error, fit.val_error
+    return LearningCurve(np.asarray(sizes), np.median(train, axis=1), np.median(val, axis=1),
+                         noise**2 / 2, degree, float(lam))  # fmt: skip
 
 
 @lru_cache(maxsize=1)

@@ -20,8 +20,9 @@ from numpy.typing import NDArray
 from ..data import LossSurface
 from ._style import COLORS
 
-if TYPE_CHECKING:  # the results come from compute.optimizers; plots never compute them
-    from ..compute.optimizers import BatchGradientError, BatchRun, Trajectory
+if TYPE_CHECKING:  # the results come from compute; plots never compute them
+    from ..compute.minibatch import BatchGradientError, BatchRun
+    from ..compute.optimizers import Trajectory
 
 __all__ = [
     "OPTIMIZER_COLORS", "draw_batch_runs", "draw_gradient_error", "draw_surface",

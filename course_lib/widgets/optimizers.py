@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import ipywidgets as W
 
+from ..compute.minibatch import (
+    BatchGradientError,
+    BatchRun,
+    batch_gradient_error,
+    minibatch_runs,
+    per_example_gradients,
+)
 from ..compute.optimizers import (  # the computations; re-exported for the chapters
     MOMENTUM_OPTIMIZERS,
     OPTIMIZER_NAMES,
     SURFACE_NAMES,
-    BatchGradientError,
-    BatchRun,
     Trajectory,
     adam_step_sizes,
-    batch_gradient_error,
     exact_line_search_quadratic,
     make_optimizer,
     make_surface,
-    minibatch_runs,
     optimizer_trajectory,
-    per_example_gradients,
     run_optimizer,
     steps_to_tolerance,
 )

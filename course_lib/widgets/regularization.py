@@ -6,12 +6,8 @@ The computations' public names are re-exported here, as the chapters use them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import ipywidgets as W
-import numpy as np
 
-from .._validation import make_rng
 from ..compute.regularization import (  # the computations; re-exported for the chapters
     DROPOUT_RATES,
     LAMBDAS,
@@ -30,10 +26,10 @@ from ..compute.regularization import (  # the computations; re-exported for the 
     fit_poly_ridge,
     half_mse,
     lambda_sweep,
+    learning_curve,
     make_poly_data,
     sparse_regression_data,
 )
-from ..data import noisy_polynomial
 from ..plots import regularization as draw
 from ._explorer import Explorer
 
@@ -43,27 +39,6 @@ __all__ = [
     "sparse_regression_data", "choose_penalty", "decay_race", "fit_dropout_net", "half_mse",
     "poly_ridge_explorer", "dropout_explorer", "LAMBDAS", "DROPOUT_RATES",
 ]  # fmt: skip
-
-
-def learning_curve(degree: int, lam: float, sizes: Sequence[int], n_repeats: int = 25,
-                   n_val: int = 500, noise: float = 1.0, rng=0) -> LearningCurve:
-    """Train on ``m`` fresh samples for each ``m`` in ``sizes``, ``n_repeats`` times; take medians.
-
-    :math:`J_\\text{train}` is measured on the ``m`` training samples themselves,
-    :math:`J_\\text{val}` on one fixed validation set of ``n_val`` samples. The
-    median, not the mean, because one unlucky draw of a few points can make a
-    high-degree fit explode. With ``lam = 0`` every size must exceed ``degree``.
-    """
-    gen = make_rng(rng)
-    X_val, y_val = noisy_polynomial(n_samples=n_val, noise=noise, rng=gen)
-    train, val = np.empty((len(sizes), n_repeats)), np.empty((len(sizes), n_repeats))
-    for i, m in enumerate(sizes):
-        for r in range(n_repeats):
-            X, y = noisy_polynomial(n_samples=m, noise=noise, rng=gen)
-            fit = fit_poly_ridge(degree, lam, PolyData(X[:, 0], y, X_val[:, 0], y_val, noise))
-            train[i, r], val[i, r] = fit.train_error, fit.val_error
-    return LearningCurve(np.asarray(sizes), np.median(train, axis=1), np.median(val, axis=1),
-                         noise**2 / 2, degree, float(lam))  # fmt: skip
 
 
 def poly_ridge_explorer(data: PolyData | None = None) -> Explorer:
