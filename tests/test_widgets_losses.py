@@ -11,6 +11,7 @@ from scipy.optimize import linprog  # noqa: E402
 
 from course_lib import losses  # noqa: E402
 from course_lib.activations import sigmoid  # noqa: E402
+from course_lib.compute.losses import TRUE_INTERCEPT, TRUE_SLOPE  # noqa: E402
 from course_lib.gradcheck import numerical_gradient  # noqa: E402
 from course_lib.widgets import Explorer  # noqa: E402
 from course_lib.widgets import losses as wl  # noqa: E402
@@ -74,7 +75,7 @@ def test_without_an_outlier_both_fits_agree(seed):
 
 @pytest.mark.parametrize("outlier_x", OUTLIER_XS)
 def test_a_point_on_the_true_line_is_no_outlier(outlier_x):
-    on_line = wl.TRUE_SLOPE * outlier_x + wl.TRUE_INTERCEPT
+    on_line = TRUE_SLOPE * outlier_x + TRUE_INTERCEPT
     r = wl.outlier_fits(on_line, outlier_x)
     x_all, _ = r.all_points()
     bound = 4 * np.sqrt(np.pi / 2 - 1) * _slope_standard_error(x_all, noise=1.0)
@@ -113,7 +114,7 @@ def test_mae_fit_stops_moving_once_the_outlier_is_past_it(outlier_x):
 
 @pytest.mark.parametrize("outlier_x", OUTLIER_XS)
 def test_mse_moves_more_than_mae_as_the_outlier_moves_away(outlier_x):
-    on_line = wl.TRUE_SLOPE * outlier_x + wl.TRUE_INTERCEPT
+    on_line = TRUE_SLOPE * outlier_x + TRUE_INTERCEPT
     for side in (+1, -1):
         # Five or more noise standard deviations away: clearly an outlier.
         ys = on_line + side * np.arange(5.0, 45.0, 5.0)

@@ -121,7 +121,7 @@ def _public_outputs(path: Path, options: RunOptions) -> dict[str, list[dict[str,
     items = kernel_groups(notebook_items(read_notebook(path)), read_sources(path))
     cases = {s.item: public_cases(s) for s in items}
     with tempfile.TemporaryDirectory(prefix="course-grading-gen-") as tmp:
-        run = run_notebook(path, items, cases, options, Path(tmp) / "run", private_root=Path(tmp))
+        run = run_notebook(path, items, cases, options, Path(tmp) / "run")
     return {s.item: _public_payload(s, run.cases[s.item]) for s in items}
 
 

@@ -216,7 +216,7 @@ class Grader:
         probe = scratch.with_name(scratch.name + "-probe.ipynb")
         probe.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
                          encoding="utf-8")
-        run = run_notebook(probe, [], {}, self.options, scratch, private_root=self.tmp_root,
+        run = run_notebook(probe, [], {}, self.options, scratch,
                            sources=["import numpy, course_lib"])
         cells = run.status["cells"]
         problem = run.status["driver_error"] or (cells[0]["error"] if cells and cells[0]["status"] != "ok"
@@ -334,7 +334,7 @@ class Grader:
         if self.stopping.is_set():
             raise Interrupted()
         run = run_notebook(submission, self.items[sol], self.cases[sol], self.options, self._scratch(),
-                           private_root=self.tmp_root, sources=sources, n_public=self.n_public[sol])
+                           sources=sources, n_public=self.n_public[sol])
         if self.stopping.is_set():
             raise Interrupted()
         return run

@@ -290,7 +290,7 @@ def _merge(runs: list[RunResult]) -> RunResult:
 
 
 def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Case]], options: RunOptions,
-                 scratch: Path, private_root: Path | None = None, keep: bool = False,
+                 scratch: Path, keep: bool = False,
                  sources: list[str] | None = None, n_public: dict[str, int] | None = None) -> RunResult:
     """Run the code cells of ``notebook`` in a fresh kernel on the given cases; returns outputs and status.
 
@@ -298,7 +298,7 @@ def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Ca
     ``notebook`` here); the driver runs exactly these, never its own reading of the file.
     The first ``n_public[item]`` cases of an item are public: every item's public cases
     run before any hidden input reaches the kernel.
-    ``scratch`` is a fresh directory owned by the caller. Neither ``private_root`` (the
+    ``scratch`` is a fresh directory owned by the caller. Neither its parent (the
     grader's temp dir, holding every run's scratch) nor the notebook's own folder is
     visible to the run: bwrap does not bind them; in the container fallback each run's
     folder is private to its own uid and the notebook's folder is made unreadable to
@@ -317,9 +317,9 @@ def run_notebook(notebook: Path, items: list[ItemSpec], cases: dict[str, list[Ca
         groups.setdefault(s.kernel, []).append(s)
     runs = [_run_group(notebook, data, sources, group, cases, options,
                        scratch if k == min(groups, default=0) else scratch / f"kernel-{k}",
-                       private_root or scratch.parent, n_public or {})
+                       scratch.parent, n_public or {})
             for k, group in sorted(groups.items())] or [
-        _run_group(notebook, data, sources, [], cases, options, scratch, private_root or scratch.parent, {})]
+        _run_group(notebook, data, sources, [], cases, options, scratch, scratch.parent, {})]
     result = _merge(runs)
     if not keep:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -2,7 +2,7 @@
 
 Each function draws on an ``Axes`` it is given, from data computed elsewhere
 (``course_lib.activations``, ``course_lib.autodiff.trace``, or the compute
-functions of :mod:`course_lib.widgets.backpropagation`):
+functions of :mod:`course_lib.compute.backpropagation`):
 
 * :func:`plot_curves`, :func:`plot_function_and_derivative`: line plots for the
   activation functions, the bias shift and the collapse of linear layers;
@@ -30,9 +30,9 @@ from numpy.typing import ArrayLike
 from ._describe import set_description
 from ._style import COLORS
 
-if TYPE_CHECKING:  # only for annotations: widgets imports this module, not the reverse
+if TYPE_CHECKING:  # only for annotations
     from ..autodiff import TraceNode
-    from ..widgets.backpropagation import FiniteDifferenceErrors, GradientFlow
+    from ..compute.backpropagation import FiniteDifferenceErrors, GradientFlow
 
 __all__ = [
     "plot_curves",

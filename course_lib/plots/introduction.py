@@ -1,7 +1,7 @@
 """Figures for the chapter "Introduction".
 
 Each function draws on an ``Axes`` it is given, from data computed elsewhere
-(``course_lib.data``, ``course_lib.widgets.introduction``); the two ``draw_*``
+(``course_lib.data``, ``course_lib.compute.introduction``); the two ``draw_*``
 functions with the signature ``(result, ax)`` are also the draw functions of the
 chapter's explorers.
 """
@@ -92,7 +92,7 @@ def draw_feature_histogram(ax: Axes, values: Mapping[str, ArrayLike], *, thresho
 
 
 def draw_curve_fit(result: Any, ax: Axes) -> None:
-    """A :class:`~course_lib.widgets.introduction.CurveFit`: target, training points and network."""
+    """A :class:`~course_lib.compute.introduction.CurveFit`: target, training points and network."""
     ax.plot(result.x_grid, result.target, color=COLORS["black"], lw=2.5, alpha=0.35, label="target f*(x)")
     ax.plot(result.x_train, result.y_train, ".", color=COLORS["grey"], ms=3, label="training points")
     ax.plot(result.x_grid, result.prediction, color=COLORS["blue"], lw=1.6, label="network f(x)")
@@ -127,7 +127,7 @@ def draw_gradient_field(ax: Axes, surface: Any, points: ArrayLike, *, arrow_leng
 
 
 def draw_descent_path(result: Any, ax: Axes) -> None:
-    """A :class:`~course_lib.widgets.introduction.DescentPath`: the loss parabola and the iterates."""
+    """A :class:`~course_lib.compute.introduction.DescentPath`: the loss parabola and the iterates."""
     w_star, spread = result.w_star, max(1.6 * abs(result.w[0] - result.w_star), 1e-3)
     lo, hi = w_star - spread, w_star + spread
     ws = np.linspace(lo, hi, 200)
@@ -153,7 +153,7 @@ def draw_descent_path(result: Any, ax: Axes) -> None:
 
 
 def draw_sgd_paths(ax: Axes, paths: Sequence[Any]) -> None:
-    """Weight against update number for several :class:`~course_lib.widgets.introduction.SGDPath`."""
+    """Weight against update number for several :class:`~course_lib.compute.introduction.SGDPath`."""
     for path, color in zip(paths, _SERIES, strict=False):
         ax.plot(np.arange(len(path.w)), path.w, color=COLORS[color], lw=0.8,
                 label=f"learning rate {path.lr:g}")  # fmt: skip

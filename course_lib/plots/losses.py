@@ -1,7 +1,7 @@
 """Figures for the chapter on loss functions.
 
 Each function draws data computed elsewhere (``course_lib.losses`` and
-``course_lib.widgets.losses``) on the ``Axes`` it is given. One colour per
+``course_lib.compute.losses``) on the ``Axes`` it is given. One colour per
 family throughout the chapter: L1 / MAE blue, squared L2 / MSE orange, the L2
 norm green, cross-entropy purple, outliers red.
 
@@ -18,8 +18,8 @@ from matplotlib.axes import Axes
 
 from ._style import COLORS
 
-if TYPE_CHECKING:  # only for annotations: widgets imports this module
-    from ..widgets.losses import LineFits, LogitLosses
+if TYPE_CHECKING:  # only for annotations
+    from ..compute.losses import LineFits, LogitLosses
 
 __all__ = ["LOSS_COLORS", "draw_curves", "draw_line_fits", "draw_logit_losses", "draw_unit_balls"]
 

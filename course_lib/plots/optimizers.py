@@ -1,7 +1,7 @@
 """Figures for the chapter on optimizers: mini-batch runs, paths on loss surfaces, schedules.
 
 Every function draws data computed elsewhere (mostly by
-``course_lib.widgets.optimizers``) on the ``Axes`` it is given. The contour
+``course_lib.compute.optimizers``) on the ``Axes`` it is given. The contour
 grid of each loss surface is computed once and cached, so the explorer redraws
 quickly.
 
@@ -20,8 +20,9 @@ from numpy.typing import NDArray
 from ..data import LossSurface
 from ._style import COLORS
 
-if TYPE_CHECKING:  # the results come from widgets.optimizers; plots never compute them
-    from ..widgets.optimizers import BatchGradientError, BatchRun, Trajectory
+if TYPE_CHECKING:  # the results come from compute; plots never compute them
+    from ..compute.minibatch import BatchGradientError, BatchRun
+    from ..compute.optimizers import Trajectory
 
 __all__ = [
     "OPTIMIZER_COLORS", "draw_batch_runs", "draw_gradient_error", "draw_surface",

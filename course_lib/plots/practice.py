@@ -1,6 +1,6 @@
 """Figures for the chapter on training in practice: schedules, range tests, gradient flow.
 
-Every function draws data computed elsewhere (by ``course_lib.widgets.practice``
+Every function draws data computed elsewhere (by ``course_lib.compute.practice``
 or ``course_lib.training``) on the ``Axes`` it is given.
 
 See the chapter on training in practice.
@@ -17,9 +17,9 @@ from matplotlib.axes import Axes
 
 from ._style import COLORS
 
-if TYPE_CHECKING:  # the results come from widgets.practice and training; plots never compute them
+if TYPE_CHECKING:  # the results come from compute.practice and training; plots never compute them
+    from ..compute.practice import GradientFlow, ScheduleCurve
     from ..training import History, LRRangeTestResult
-    from ..widgets.practice import GradientFlow, ScheduleCurve
 
 __all__ = ["SCHEDULE_COLORS", "draw_schedule", "draw_range_test", "draw_curves", "draw_gradient_flow",
            "draw_learning_curves", "draw_search", "draw_gradient_norms"]
@@ -37,7 +37,7 @@ SCHEDULE_COLORS = {
 
 def draw_schedule(curve: ScheduleCurve, ax: Axes) -> None:
     """The learning rate of each epoch, with the warmup shaded where the schedule has one."""
-    from ..widgets.practice import WARMUP_SCHEDULES
+    from ..compute.practice import WARMUP_SCHEDULES
 
     color = SCHEDULE_COLORS[curve.schedule]
     if curve.schedule in WARMUP_SCHEDULES:

@@ -2,7 +2,7 @@ r"""Figures for the chapter on regression.
 
 Each function draws on an ``Axes`` it is given, from numbers computed elsewhere
 (``course_lib.regression`` or the compute functions of
-:mod:`course_lib.widgets.regression`). The ``draw_*`` functions take one of those
+:mod:`course_lib.compute.regression`). The ``draw_*`` functions take one of those
 compute functions' results and are the draw functions of the chapter's explorers.
 
 See the chapter on regression.
@@ -75,7 +75,7 @@ def plot_sigmoid(ax: Axes, z: ArrayLike, p: ArrayLike) -> None:
 def plot_checkpoints(ax: Axes, curve: Any) -> None:
     """Training and validation loss against the number of gradient-descent steps (log x axis).
 
-    ``curve`` is a :class:`course_lib.widgets.regression.CheckpointCurve`; the step
+    ``curve`` is a :class:`course_lib.compute.regression.CheckpointCurve`; the step
     with the lowest validation loss is marked.
     """
     ax.semilogx(curve.steps, curve.train_loss, marker="o", ms=4, lw=2, color=COLORS["blue"],
@@ -100,7 +100,7 @@ def _lr_note(result: Any) -> tuple[str, str]:
 def draw_excess_loss(result: Any, ax: Axes) -> None:
     r"""The loss still to be removed, :math:`J(\theta_k) - J(\theta^\ast)`, against k, on a log scale.
 
-    ``result`` is a :class:`course_lib.widgets.regression.LinearGDResult`. Values that
+    ``result`` is a :class:`course_lib.compute.regression.LinearGDResult`. Values that
     reach the rounding floor are drawn at it (a log axis cannot show 0).
     """
     floor = 1e-14 * max(float(result.losses[0]), 1.0)
@@ -133,7 +133,7 @@ def draw_gd_contours(result: Any, ax: Axes) -> None:
 def draw_gd_path(result: Any, ax: Axes) -> None:
     r"""The iterates :math:`\theta_k` over the contours of the MSE, with the minimiser.
 
-    ``result`` is a :class:`course_lib.widgets.regression.LinearGDResult`. Both axes
+    ``result`` is a :class:`course_lib.compute.regression.LinearGDResult`. Both axes
     have the same scale, so the contours' elongation is the Hessian's.
     """
     draw_gd_contours(result, ax)
@@ -171,7 +171,7 @@ def _boundary(ax: Axes, theta: ArrayLike, lims: tuple[float, float], **style: An
 def draw_logistic_boundary(result: Any, ax: Axes) -> None:
     r"""Training points, :math:`p(y=1 \mid x)` as shading, and the decision boundary :math:`p = \tfrac12`.
 
-    ``result`` is a :class:`course_lib.widgets.regression.LogisticGDResult`. The
+    ``result`` is a :class:`course_lib.compute.regression.LogisticGDResult`. The
     dashed line is the boundary of the minimiser, where gradient descent is heading.
     """
     lims = (-2.5, 4.5)

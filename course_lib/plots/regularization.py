@@ -1,7 +1,7 @@
 r"""Figures for the chapter on regularization.
 
 Each function draws on the ``Axes`` it is given, from numbers computed elsewhere
-(the compute functions of :mod:`course_lib.widgets.regularization`, or a
+(the compute functions of :mod:`course_lib.compute.regularization`, or a
 ``training.History``). ``draw_poly_fit`` and ``draw_dropout_fit`` are the draw
 functions of the chapter's two explorers.
 
@@ -53,7 +53,7 @@ def _scatter_data(ax: Axes, data: Any) -> None:
 
 
 def draw_poly_fit(fit: Any, ax: Axes) -> None:
-    """A :class:`~course_lib.widgets.regularization.PolyFit`: data, true curve, fitted curve, errors."""
+    """A :class:`~course_lib.compute.regularization.PolyFit`: data, true curve, fitted curve, errors."""
     _scatter_data(ax, fit.data)
     ax.plot(fit.x_curve, fit.y_curve, color=COLORS["red"], lw=2, label="fit")
     ax.text(0.02, 0.98, f"$J_{{train}}$ = {fit.train_error:.3g}\n$J_{{val}}$ = {fit.val_error:.3g}\n"
@@ -93,7 +93,7 @@ def _log_y(ax: Axes) -> None:
 
 
 def plot_learning_curve(ax: Axes, curve: Any, *, title: str) -> None:
-    """A :class:`~course_lib.widgets.regularization.LearningCurve`: J against training-set size."""
+    """A :class:`~course_lib.compute.regularization.LearningCurve`: J against training-set size."""
     ax.plot(curve.sizes, curve.train_error, "o-", color=COLORS["blue"], label="$J_{train}$")
     ax.plot(curve.sizes, curve.val_error, "s-", color=COLORS["orange"], label="$J_{val}$")
     ax.axhline(curve.noise_floor, color=COLORS["grey"], ls=":", label="noise level")
@@ -146,7 +146,7 @@ def plot_decay_race(axes: Sequence[Axes], race: Any) -> None:
 
 
 def draw_dropout_fit(fit: Any, ax: Axes) -> None:
-    """A :class:`~course_lib.widgets.regularization.DropoutFit`: thinned nets and the eval-mode net."""
+    """A :class:`~course_lib.compute.regularization.DropoutFit`: thinned nets and the eval-mode net."""
     _scatter_data(ax, fit.data)
     for k, y in enumerate(fit.y_thinned if fit.p > 0 else []):
         ax.plot(fit.x_curve, y, color=COLORS["purple"], lw=0.8, alpha=0.6,
