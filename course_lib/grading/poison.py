@@ -32,7 +32,6 @@ from __future__ import annotations
 import ast
 import compileall
 import hashlib
-import importlib
 import inspect
 import os
 import shutil
@@ -42,6 +41,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .delegation import _lookup
+
 __all__ = ["MARK", "kernel_groups", "poisoned_library", "course_lib_targets", "numpy_targets",
            "switched_off_name"]
 
@@ -49,14 +50,6 @@ MARK = "is switched off while this notebook is graded"
 _PACKAGE = Path(__file__).resolve().parents[1]
 _lock = threading.Lock()
 _built: dict[tuple[str, str], Path] = {}  # this process's copies, by what they take out and where
-
-
-def _lookup(dotted: str) -> Any:
-    module_name, _, attr = dotted.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError):
-        return None
 
 
 def course_lib_targets(forbid: Iterable[str]) -> dict[str, dict[str, str]]:
