@@ -33,6 +33,16 @@ def _fires(name, args, right: Output, wrong: Output, opts=None) -> None:
     assert detect([entry], args, right, right) == []
 
 
+def _adam_case(p, g, m, v, lr, b1, b2, eps, t):
+    """An Adam item's arguments, and the new (p, m, v) of course_lib's own ``adam_update``."""
+    args = {"p": p, "g": g, "m": m, "v": v, "t": np.array(t), "lr": np.array(lr), "beta1": np.array(b1),
+            "beta2": np.array(b2), "eps": np.array(eps)}
+    p_ref, m_ref, v_ref = p.copy(), m.copy(), v.copy()
+    optim.adam_update(p_ref, g, m_ref, v_ref, None, step=t, lr=lr, beta1=b1, beta2=b2, eps=eps,
+                      weight_decay=0.0)
+    return args, (p_ref, m_ref, v_ref)
+
+
 def test_every_mistake_detector_is_tested() -> None:
     assert set(MISTAKES) == EARLIER | NEW
 
@@ -61,11 +71,7 @@ def test_eps_inside_sqrt_adam_and_adagrad(rng: np.random.Generator) -> None:
     p, g = rng.normal(size=3), np.array([1e-5, -3e-6, 0.5])
     m, v = np.zeros(3), np.zeros(3)
     lr, b1, b2, eps, t = 0.01, 0.9, 0.999, 1e-8, 1
-    args = {"p": p, "g": g, "m": m, "v": v, "t": np.array(t), "lr": np.array(lr), "beta1": np.array(b1),
-            "beta2": np.array(b2), "eps": np.array(eps)}
-    p_ref, m_ref, v_ref = p.copy(), m.copy(), v.copy()
-    optim.adam_update(p_ref, g, m_ref, v_ref, None, step=t, lr=lr, beta1=b1, beta2=b2, eps=eps,
-                      weight_decay=0.0)
+    args, (p_ref, m_ref, v_ref) = _adam_case(p, g, m, v, lr, b1, b2, eps, t)
     wrong = p - lr * (m_ref / (1 - b1)) / np.sqrt(v_ref / (1 - b2) + eps)
     _fires("eps_inside_sqrt", args, _out(p_ref, m_ref, v_ref, is_tuple=True),
            _out(wrong, m_ref, v_ref, is_tuple=True))
@@ -125,11 +131,7 @@ def test_nesterov_old_buffer_and_its_ema_twin(rng: np.random.Generator) -> None:
 def test_adam_beta1_for_v(rng: np.random.Generator) -> None:
     p, g, m, v = rng.normal(size=4), rng.normal(size=4), 0.1 * rng.normal(size=4), rng.uniform(0, 0.1, 4)
     lr, b1, b2, eps, t = 0.01, 0.9, 0.999, 1e-8, 5
-    args = {"p": p, "g": g, "m": m, "v": v, "t": np.array(t), "lr": np.array(lr), "beta1": np.array(b1),
-            "beta2": np.array(b2), "eps": np.array(eps)}
-    p_ref, m_ref, v_ref = p.copy(), m.copy(), v.copy()
-    optim.adam_update(p_ref, g, m_ref, v_ref, None, step=t, lr=lr, beta1=b1, beta2=b2, eps=eps,
-                      weight_decay=0.0)
+    args, (p_ref, m_ref, v_ref) = _adam_case(p, g, m, v, lr, b1, b2, eps, t)
     right = _out(p_ref, m_ref, v_ref, is_tuple=True)
     v_wrong = b1 * v + (1 - b1) * g * g
     p_wrong = p - lr * (m_ref / (1 - b1**t)) / (np.sqrt(v_wrong / (1 - b1**t)) + eps)
