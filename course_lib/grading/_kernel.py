@@ -51,7 +51,7 @@ def _as_plain(value: Any) -> list[np.ndarray]:
     return arrays
 
 
-TAMPERED = "the grader's call watch (the profile hook was removed or replaced)"
+TAMPERED = "check()'s call watch (the profile hook was removed or replaced)"
 
 
 class _Watch:

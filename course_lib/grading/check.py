@@ -9,8 +9,10 @@ promises full marks: the grader runs other, hidden cases in a separate process.
 Delegation is judged as the grader judges it: the item's ``forbid`` list, widened
 with the private helpers the forbidden code calls, is looked for in the code the
 kernel ran (its input history, else the notebook's saved cells) and, while the
-public cases run, in the calls themselves (the grader's own call watch). A function
-that delegates is told it earns 0 however many cases pass. An unknown item name
+public cases run, in the calls themselves (a profile-hook watch, ``_kernel._Watch``:
+advice only, since here the learner's own session runs it; the grader instead
+switches the forbidden code off, ``poison.py``). A function that delegates is told
+it earns 0 however many cases pass. An unknown item name
 lists the items the notebook declares, with the closest one first.
 
 The notebook holding the public cases is found by, in order: the ``notebook``
@@ -143,7 +145,7 @@ def _kernel_sources(path: str) -> list[str]:
 
 
 class _Watching:
-    """The grader's own call watch (``_kernel._Watch``) around the public calls; the old hooks restored."""
+    """The call watch (``_kernel._Watch``) around the public calls; the old hooks restored."""
 
     def __init__(self, forbid: tuple[str, ...]) -> None:
         from ._kernel import _Watch
