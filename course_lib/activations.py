@@ -61,7 +61,7 @@ def sigmoid_grad(z: ArrayLike) -> Array:
 
     .. math:: \sigma'(z) = \sigma(z)\,(1 - \sigma(z))
 
-    The seeds also write it as ``a(1 - a)`` with ``a = σ(z)``: the same number,
+    The course notes also write it as ``a(1 - a)`` with ``a = σ(z)``: the same number,
     computed from the activation instead of the input.
     """
     s = sigmoid(z)
@@ -93,7 +93,7 @@ def relu(z: ArrayLike) -> Array:
 def relu_grad(z: ArrayLike) -> Array:
     r"""Derivative of ReLU at ``z``: 1 where ``z > 0``, else 0.
 
-    ReLU has no derivative at 0; like PyTorch we use 0 there. (One seed writes
+    ReLU has no derivative at 0; like PyTorch we use 0 there. (One of the notes writes
     ``1 if z >= 0``: a valid subgradient too, but not what the frameworks use.)
     """
     z = as_float_array(z, "z")

@@ -3,7 +3,7 @@ r"""Gradient checking: compare an analytic gradient with central differences.
 .. math:: \frac{\partial J}{\partial\theta_i} \approx
           \frac{J(\theta + \epsilon e_i) - J(\theta - \epsilon e_i)}{2\epsilon}
 
-and the relative difference of the seeds,
+and the relative difference of the course notes,
 
 .. math:: \text{diff} = \frac{\lVert g_\text{approx} - g\rVert_2}
           {\lVert g_\text{approx}\rVert_2 + \lVert g\rVert_2}.
@@ -61,7 +61,7 @@ def numerical_gradient(f: Callable[[Array], float], x: ArrayLike, eps: float = 1
 
 
 def relative_error(a: ArrayLike, b: ArrayLike) -> float:
-    r"""The seeds' relative difference :math:`\lVert a-b\rVert / (\lVert a\rVert + \lVert b\rVert)`.
+    r"""The course notes' relative difference :math:`\lVert a-b\rVert / (\lVert a\rVert + \lVert b\rVert)`.
 
     Returns 0.0 when both are exactly zero (the formula's 0/0).
     """
@@ -78,7 +78,7 @@ class GradCheckReport:
 
     Attributes
     ----------
-    errors : relative error (the seeds' formula) for each checked array, by name
+    errors : relative error (the course notes' formula) for each checked array, by name
     max_relative_error : the largest of ``errors``
     worst_name : which array has it
     worst_index : index into that array of the element with the largest

@@ -214,7 +214,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> float:
               y_{ik}\log\operatorname{softmax}(z_i)_k
               = \frac{1}{n}\sum_i \big[\operatorname{LSE}(z_i) - z_{i,y_i}\big]
 
-    Note the mean is over the ``n`` samples, not the ``n·C`` entries. One seed
+    Note the mean is over the ``n`` samples, not the ``n·C`` entries. One of the notes
     writes the sum without ``1/n``; that only rescales the learning rate.
 
     Parameters

@@ -186,6 +186,15 @@ RAW_MYST = {
 }
 
 
+def test_chapters_link_to_each_other_with_links_jupyterlab_follows():
+    """A {doc} role becomes a link to nowhere in JupyterLab; a Markdown link to the file works
+    there and in the book (where MyST makes it a cross-reference)."""
+    sources = {p.name: p.read_text() for p in (ROOT / "book").glob("*.ipynb")}
+    sources.update({p.name: p.read_text() for p in (ROOT / "book").glob("*.md")})
+    with_doc = sorted(name for name, text in sources.items() if "{doc}`" in text)
+    assert not with_doc, f"{with_doc} use {{doc}}: write [Title](file.ipynb) instead"
+
+
 def test_myst_renders_in_jupyterlab(browser, lab, restore_chapter):
     chapter = "book/05_optimizers.ipynb"
     source = json.loads((ROOT / chapter).read_text())
@@ -213,13 +222,22 @@ def test_myst_renders_in_jupyterlab(browser, lab, restore_chapter):
         numbers = page.locator('.jp-MarkdownCell a[title="Link to this Equation"]').all_inner_texts()
         assert labelled > 0 and numbers == [f"({i})" for i in range(1, labelled + 1)]
         assert re.search(r"mean of\s*\(\d+\)", text), "an {eq} reference is not resolved"
-        # {term} and {doc} become links; {cite} keeps its key (jupyterlab-myst does not read
-        # references.bib: the book's bibliography page has the entry).
+        # {term} is drawn as a link (with no glossary in the notebook, it leads nowhere: the
+        # book's glossary page has the entry); {cite} keeps its key (jupyterlab-myst does not
+        # read references.bib: the book's bibliography page has the entry).
         assert page.locator(".jp-MarkdownCell a", has_text="learning rate").count() > 0
         assert page.locator(".jp-MarkdownCell .cite-group").count() > 0
         SHOTS.mkdir(parents=True, exist_ok=True)
         boxes.first.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "lab_05_optimizers.png"))
+        # A link to another chapter opens that chapter in a new tab.
+        links = page.locator('.jp-MarkdownCell a[href*=".ipynb"]')
+        assert links.count() > 0, "no link to another chapter"
+        target = re.search(r"/files/book/([\w.-]+\.ipynb)", links.first.get_attribute("href"))
+        assert target and (ROOT / "book" / target[1]).exists(), links.first.get_attribute("href")
+        links.first.scroll_into_view_if_needed()
+        links.first.click()
+        page.wait_for_selector(f'.lm-TabBar-tab.lm-mod-current >> text="{target[1]}"', timeout=30_000)
     finally:
         page.close()
         lab.shut_down_kernels()

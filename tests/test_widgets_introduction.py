@@ -195,7 +195,7 @@ def digits_small():
 
 
 def test_fit_is_the_hand_written_loop(digits_small):
-    # The chapter's claim: training.fit runs exactly the seeds' loop. Same initial
+    # The chapter's claim: training.fit runs exactly the course notes' loop. Same initial
     # weights and shuffles (train_with_batch_size uses `seed` for both) -> same losses.
     X, y = digits_small
     net = layers.mlp((64, 16, 10), rng=1)

@@ -125,7 +125,7 @@ def test_momentum_rolls_over_the_bumps_and_gd_does_not(lr):
 
 
 def test_nesterov_in_pytorch_form_tracks_the_look_ahead_point():
-    # PyTorch's Nesterov iterates are the seeds' look-ahead points theta + beta v.
+    # PyTorch's Nesterov iterates are the course notes' look-ahead points theta + beta v.
     lr, beta = 0.01, 0.9
     seed_form = optim.momentum_trajectory(QUAD.grad, QUAD.start, 100, lr=lr, beta=beta,
                                           convention="velocity", nesterov=True)  # fmt: skip
@@ -206,11 +206,11 @@ def test_gradient_noise_is_reproducible_from_the_seed():
     np.testing.assert_array_equal(a.path, b.path)
 
 
-@pytest.mark.parametrize("variant", ["adam", "no_correction", "no_m_correction", "seed"])
+@pytest.mark.parametrize("variant", ["adam", "no_correction", "no_m_correction", "notes"])
 def test_adam_step_sizes_match_the_recursions(variant):
     # Reference: run the moment recursions on a constant gradient g = 1 (eps = 0).
     b1, b2 = 0.9, 0.999
-    beta_v = b1 if variant == "seed" else b2
+    beta_v = b1 if variant == "notes" else b2
     m = v = 0.0
     ref = []
     for t in range(1, 31):

@@ -41,7 +41,7 @@ def test_higher_lambda_smaller_norm_and_higher_training_error(poly, degree):
 
 @pytest.mark.parametrize("lam", [0.0, 0.08, 5.12])
 def test_fit_matches_scikit_learn_ridge_with_the_seeds_lambda(poly, lam):
-    # The seeds' J = 1/(2m)Σ(h-y)² + λ/(2m)Σ_{j>=1}θ_j² has the minimiser of
+    # The course notes' J = 1/(2m)Σ(h-y)² + λ/(2m)Σ_{j>=1}θ_j² has the minimiser of
     # scikit-learn's Ridge(alpha=λ), which also leaves the intercept unpenalised.
     from sklearn.linear_model import Ridge
 

@@ -47,7 +47,7 @@ def cross_entropy(logits: Tensor, target: ArrayLike) -> Tensor:
               \qquad \frac{\partial L}{\partial z} = \frac{1}{n}\big(\operatorname{softmax}(z) - y\big)
 
     The same value as :func:`course_lib.losses.cross_entropy` (PyTorch's mean over
-    samples; one seed writes the sum without ``1/n``, which only rescales the
+    samples; one of the notes writes the sum without ``1/n``, which only rescales the
     learning rate). The backward is *fused*: the simple formula above replaces
     backpropagating through ``log`` and ``softmax`` separately, which would divide
     by probabilities that can round to 0.
@@ -82,7 +82,7 @@ def mse_loss(pred: Tensor, target: Tensor | ArrayLike) -> Tensor:
     r"""Mean squared error, :math:`\frac{1}{N}\sum_i (\hat y_i - y_i)^2`, built from tensor ops.
 
     Like :func:`course_lib.losses.mse`: the mean over all ``N`` elements, without
-    the ½ one seed writes. ``pred`` and ``target`` must have the same shape (no
+    the ½ one of the notes writes. ``pred`` and ``target`` must have the same shape (no
     silent broadcasting of ``(n, 1)`` against ``(n,)``).
     """
     pred, target = _as_tensor(pred, "pred"), _as_tensor(target, "target")

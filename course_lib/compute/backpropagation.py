@@ -128,7 +128,7 @@ class GradientFlow:
     auto : whether ``init`` was resolved from ``"auto"``
     weight_grad_norms : :math:`\\lVert\\partial L/\\partial W_l\\rVert_F`
     delta_norms : :math:`\\lVert\\partial L/\\partial Z_l\\rVert_F`, the signal that
-        backpropagation carries into layer ``l`` (the seeds' :math:`\\delta`)
+        backpropagation carries into layer ``l`` (the course notes' :math:`\\delta`)
     activation_rms : root mean square of the layer's output :math:`A_l`
     """
 

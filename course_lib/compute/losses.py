@@ -287,7 +287,7 @@ def largest_stable_lr(X: ArrayLike, scale: float) -> float:
 
     The Hessian is :math:`H = 2s\,X^\top X`, and gradient descent on a quadratic
     converges if and only if :math:`\alpha < 2/\lambda_\max(H)`, that is
-    :math:`\alpha < 1/(s\,\lambda_\max(X^\top X))`. The seeds' conventions are
+    :math:`\alpha < 1/(s\,\lambda_\max(X^\top X))`. The course notes' conventions are
     :math:`s = 1` (sum), :math:`1/2` (half sum), :math:`1/n` (mean, PyTorch) and
     :math:`1/(2n)` (half mean).
 

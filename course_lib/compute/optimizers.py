@@ -225,7 +225,7 @@ def adam_step_sizes(n_steps: int, *, beta1: float = 0.9, beta2: float = 0.999,
     * ``"no_correction"`` (neither): :math:`(1-\beta_1^t)/\sqrt{1-\beta_2^t}`,
       about :math:`3.2` at :math:`t = 1`;
     * ``"no_m_correction"`` (only :math:`v` corrected): :math:`1-\beta_1^t`, 0.1 at first;
-    * ``"seed"`` (one seed's form: :math:`\beta_1` in both averages, no correction):
+    * ``"notes"`` (the course notes' form: :math:`\beta_1` in both averages, no correction):
       :math:`\sqrt{1-\beta_1^t}`, about 0.32 at first.
 
     Returns an array ``(n_steps,)`` for :math:`t = 1, \dots, n`.
@@ -238,10 +238,10 @@ def adam_step_sizes(n_steps: int, *, beta1: float = 0.9, beta2: float = 0.999,
         return b1 / np.sqrt(b2)
     if variant == "no_m_correction":
         return b1
-    if variant == "seed":
+    if variant == "notes":
         return np.sqrt(b1)
     raise ValueError(f"Unknown variant {variant!r}; expected adam, no_correction, "
-                     "no_m_correction or seed")  # fmt: skip
+                     "no_m_correction or notes")  # fmt: skip
 
 
 # ---------------------------------------------------------------- line search

@@ -5,7 +5,7 @@ Pure compute functions (numpy in, a small frozen dataclass out), each tested in
 
 * :func:`make_poly_data`, :func:`fit_poly_ridge`, :func:`lambda_sweep`,
   :func:`degree_sweep`, :func:`learning_curve`: a polynomial of some degree fitted
-  by ridge regression to a few noisy samples of a cubic; errors are the seeds'
+  by ridge regression to a few noisy samples of a cubic; errors are the course notes'
   :math:`J = \frac{1}{2m}\sum_i (h_\theta(x^{(i)}) - y^{(i)})^2`, without the penalty.
 * :func:`sparse_regression_data`, :func:`choose_penalty`: a linear model on many
   features with no penalty, an L2 or an L1 penalty
@@ -60,14 +60,14 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: The λ slider: 0 and the seeds' doubling grid 0.01, 0.02, ..., 5.12.
+#: The λ slider: 0 and the course notes' doubling grid 0.01, 0.02, ..., 5.12.
 LAMBDAS = (0.0, *(float(v) for v in regularization.lambda_grid()))
 #: The dropout-rate slider.
 DROPOUT_RATES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 def half_mse(pred: Array, y: Array) -> float:
-    r"""The seeds' :math:`J = \frac{1}{2m}\sum_i(\hat y_i - y_i)^2`: half the mean squared error."""
+    r"""The course notes' :math:`J = \frac{1}{2m}\sum_i(\hat y_i - y_i)^2`: half the mean squared error."""
     return 0.5 * float(np.mean((np.asarray(pred) - np.asarray(y)) ** 2))
 
 
@@ -135,7 +135,7 @@ def fit_poly_ridge(degree: int, lam: float, data: PolyData) -> PolyFit:
     r"""Fit :math:`h_\theta(x) = \theta_0 + \sum_{j=1}^{d}\theta_j z_j(x)` by ridge regression.
 
     :math:`z_j` is the power :math:`x^j` standardized with the training set's mean
-    and standard deviation. The fit minimises the seeds' cost
+    and standard deviation. The fit minimises the course notes' cost
 
     .. math:: J(\theta) = \frac{1}{2m}\sum_{i=1}^{m}\big(h_\theta(x^{(i)}) - y^{(i)}\big)^2
               + \frac{\lambda}{2m}\sum_{j=1}^{d}\theta_j^2,

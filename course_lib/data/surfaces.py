@@ -166,7 +166,7 @@ def bumpy_quadratic(
     :math:`A k^2 > a` the ripples create local minima along the :math:`w_0` axis:
     with the defaults, plain gradient descent from ``start`` = (4, 1.5) stops in
     the one near :math:`w_0 \approx 1.2`, while heavy-ball momentum (0.9) carries
-    on to the origin (the seeds' "escape small bumps").
+    on to the origin (the course notes' "escape small bumps").
     """
     for value, name in ((a, "a"), (b, "b"), (frequency, "frequency")):
         check_positive(value, name)

@@ -158,7 +158,7 @@ def _momentum_args(args: Args, opts: Mapping[str, Any]) -> tuple[NDArray[np.floa
 
 
 def ema_momentum(args: Args, expected: Output, got: Output, opts: Mapping[str, Any]) -> bool:
-    """The seeds' EMA form ``v = β v + (1 - β) g`` where PyTorch's ``buf = μ buf + g`` is asked."""
+    """The course notes' EMA form ``v = β v + (1 - β) g`` where PyTorch's ``buf = μ buf + g`` is asked."""
     p, g, buf = _momentum_args(args, opts)
     lr, mu = _scalar(args, opts, "lr", 1e-2), _scalar(args, opts, "momentum", 0.9)
     first = _flag(args, opts, "first_step")

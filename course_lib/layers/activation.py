@@ -33,7 +33,7 @@ class ReLU(_Elementwise):
     r""":math:`\max(0, x)`; backward passes the gradient where :math:`x > 0`.
 
     Caches the mask :math:`x > 0`. At :math:`x = 0` the derivative is taken as 0, as
-    in PyTorch (one seed writes 1 for :math:`z \ge 0`). See :func:`activations.relu_grad`.
+    in PyTorch (one of the notes writes 1 for :math:`z \ge 0`). See :func:`activations.relu_grad`.
     """
 
     def forward(self, x: ArrayLike) -> Array:

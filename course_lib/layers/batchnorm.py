@@ -43,7 +43,7 @@ class BatchNorm1d(Module):
     ``momentum=None`` gives the cumulative average instead (as in PyTorch).
     ``eval()`` mode normalises with the running estimates, so the layer is a
     fixed affine map there and :math:`\partial L/\partial x =
-    \gamma\delta/\sqrt{\text{running\_var}+\epsilon}`. The seeds place it on the
+    \gamma\delta/\sqrt{\text{running\_var}+\epsilon}`. The course notes place it on the
     pre-activations :math:`z`: ``Linear -> BatchNorm1d -> ReLU``.
 
     Parameters

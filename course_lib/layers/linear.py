@@ -33,7 +33,7 @@ class Linear(Module):
               \frac{\partial L}{\partial x} = \delta W
 
     with :math:`\delta = \partial L/\partial y` of shape ``(n, out_features)``.
-    One seed writes :math:`z = \Theta a` for a single column vector :math:`a`, with
+    One of the notes writes :math:`z = \Theta a` for a single column vector :math:`a`, with
     the bias folded in as :math:`a_0 = 1`. That is the same map written for one
     sample; stacking samples as rows gives :math:`x W^\top`. This layer uses rows
     and a separate bias.
@@ -48,7 +48,7 @@ class Linear(Module):
       :math:`\sigma = \sqrt{2/(\text{in}+\text{out})}`. Use it before tanh. From
       Glorot & Bengio 2010, *Understanding the difficulty of training deep
       feedforward neural networks*.
-    - ``"normal"``: :math:`\mathcal N(0, 0.01^2)`, the seeds' "initialise randomly
+    - ``"normal"``: :math:`\mathcal N(0, 0.01^2)`, the course notes' "initialise randomly
       :math:`\sim\mathcal N(0,\sigma^2)`". In deep networks it shrinks the
       activations layer by layer.
 

@@ -6,7 +6,7 @@ gradient, and ``zero_grad()`` sets the gradients to None. The update rule of
 each one is a plain function (``sgd_update``, ``adam_update``, ...) that follows
 PyTorch's documented algorithm line by line; the class only loops over the
 parameters and keeps the state. Names, defaults and update rules are
-PyTorch's. Where the seeds write a rule differently (EMA-form momentum, ε inside
+PyTorch's. Where the course notes write a rule differently (EMA-form momentum, ε inside
 the square root, Adam without :math:`\beta_2`) the docstring shows both.
 
 ``params`` is any iterable of objects with a ``.data`` array and a ``.grad``

@@ -81,7 +81,7 @@ class Adam(Optimizer):
     :math:`\beta^t \to 0`. With it the first step is exactly
     :math:`\alpha\, g/(|g| + \epsilon) \approx \alpha\,\mathrm{sign}(g)`.
 
-    The seeds: one has the bias correction (with ε inside the root; PyTorch
+    The course notes: one has the bias correction (with ε inside the root; PyTorch
     and the paper put it outside, as here). Another writes Adam with
     :math:`\beta_1` in both averages and no bias correction; both are errors. Adam
     has two decay rates: :math:`\beta_2` (0.999) averages :math:`g^2` over about a

@@ -47,7 +47,7 @@ def backtracking_line_search(
     .. math:: L(\theta + \alpha d) \le L(\theta) + c\,\alpha\,\nabla L(\theta)^\top d
 
     (sufficient decrease: at least a fraction ``c`` of the decrease the linear model
-    predicts). The seeds mention the *exact* line search
+    predicts). The course notes mention the *exact* line search
     :math:`\arg\min_\alpha L(\theta - \alpha\nabla L)`; backtracking only asks for
     enough decrease, which costs a few loss evaluations instead of a 1-D optimisation.
 

@@ -55,10 +55,10 @@ class RMSprop(Optimizer):
 
     The update is :func:`rmsprop_update`, PyTorch's rule with its defaults:
     :math:`v \leftarrow \alpha v + (1-\alpha) g^2,\ \theta \leftarrow \theta -
-    \gamma\, g / (\sqrt{v} + \epsilon)`. ``alpha`` is the seeds' :math:`\beta`; the
+    \gamma\, g / (\sqrt{v} + \epsilon)`. ``alpha`` is the course notes' :math:`\beta`; the
     seeds suggest :math:`\beta = 0.9` or 0.999; PyTorch defaults to 0.99.
 
-    **Where ε goes.** One seed writes :math:`g/(\sqrt{s} + \epsilon)` (ε outside the
+    **Where ε goes.** One of the notes writes :math:`g/(\sqrt{s} + \epsilon)` (ε outside the
     root, with β = 0.9), another :math:`g/\sqrt{s + \epsilon}` (inside, β = 0.999). Inside, ε is a floor
     on the variance estimate, so the denominator is at least :math:`\sqrt\epsilon`
     (1e-4 for ε = 1e-8) and a coordinate whose gradients are all near zero takes

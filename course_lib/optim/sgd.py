@@ -62,12 +62,12 @@ class SGD(Optimizer):
     The update is :func:`sgd_update`, PyTorch's rule. Without momentum it is
     :math:`\theta \leftarrow \theta - \alpha g`.
 
-    **Three momentum conventions.** The seeds write momentum three ways
+    **Three momentum conventions.** The course notes write momentum three ways
     (:func:`momentum_update` implements all three):
 
-    1. PyTorch / Sutskever et al. (2013), used here and in one seed:
+    1. PyTorch / Sutskever et al. (2013), used here and in one of the notes:
        :math:`v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \alpha v`.
-    2. The velocity form (another seed): :math:`v \leftarrow \beta v - \alpha g,\
+    2. The velocity form (another of the notes): :math:`v \leftarrow \beta v - \alpha g,\
        \theta \leftarrow \theta + v`.
     3. The EMA form (Andrew Ng's, a third seed): :math:`v \leftarrow \beta v + (1-\beta) g,\
        \theta \leftarrow \theta - \alpha v`.
@@ -85,7 +85,7 @@ class SGD(Optimizer):
     (3) from :math:`v_0 = 0` differ by :math:`\beta^k g_1`, which fades but makes
     the trajectories differ.
 
-    **Nesterov.** The seeds' look-ahead form evaluates the gradient at
+    **Nesterov.** The course notes' look-ahead form evaluates the gradient at
     :math:`\tilde\theta = \theta + \beta v`: :math:`v \leftarrow \beta v - \alpha
     \nabla L(\theta + \beta v),\ \theta \leftarrow \theta + v`. PyTorch
     reformulates it so that only the gradient at the current parameters is
@@ -176,7 +176,7 @@ def momentum_trajectory(
 ) -> Array:  # fmt: skip
     r"""Iterates of gradient descent with momentum from ``x0``, for plotting paths.
 
-    ``nesterov=True`` is defined for two conventions: ``"velocity"`` runs the seeds'
+    ``nesterov=True`` is defined for two conventions: ``"velocity"`` runs the course notes'
     look-ahead form (gradient at :math:`\theta + \beta v`), ``"pytorch"`` runs
     PyTorch's reformulation (gradient at :math:`\theta`, step :math:`g + \beta v`).
 

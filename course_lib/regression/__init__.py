@@ -16,13 +16,13 @@ never penalise it.
 
 **The ridge parameter** ``l2`` (written λ) means the same in every function: it
 is scikit-learn's ``Ridge(alpha=λ)`` and ``LogisticRegression(C=1/λ)``, and it
-matches the seeds' regularised costs
+matches the course notes' regularised costs
 
 .. math:: J(\theta) = \frac{1}{2m}\sum_{i=1}^{m}\big(h_\theta(x^{(i)}) - y^{(i)}\big)^2
           + \frac{\lambda}{2m}\sum_{j\ge 1}\theta_j^2
           \qquad\text{(and the same penalty added to the mean BCE)}.
 
-(One seed writes the penalty's sum up to :math:`m`, the number of samples; it runs
+(One of the notes writes the penalty's sum up to :math:`m`, the number of samples; it runs
 over the parameters, :math:`j = 1..d`, skipping the bias :math:`\theta_0`.)
 
 **Divergence.** A learning rate that is too large makes gradient descent blow up.

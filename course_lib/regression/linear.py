@@ -28,7 +28,7 @@ def normal_equation(X: ArrayLike, y: ArrayLike, l2: float = 0.0) -> Array:
     .. math:: (X^\top X + \lambda I)\,\theta = X^\top y
 
     minimises :math:`\lVert X\theta - y\rVert^2 + \lambda\lVert\theta\rVert^2`. With
-    :math:`\lambda = 0` this is the seeds' :math:`\theta = (X^\top X)^{-1}X^\top y`,
+    :math:`\lambda = 0` this is the course notes' :math:`\theta = (X^\top X)^{-1}X^\top y`,
     but the code *solves* the linear system (``np.linalg.solve``, an LU
     factorisation) instead of forming the inverse. That costs about a third of the
     arithmetic, and it is more accurate: ``solve`` returns the exact solution of a
@@ -102,7 +102,7 @@ def linear_regression_gd(
     .. math:: J(\theta) = \frac1n\lVert X\theta - y\rVert^2 + \frac{\lambda}{n}\lVert\theta\rVert^2,
               \qquad \nabla J(\theta) = \frac2n\big(X^\top(X\theta - y) + \lambda\theta\big)
 
-    The seeds also write the squared error as :math:`(X\theta - y)^\top(X\theta - y)`
+    The course notes also write the squared error as :math:`(X\theta - y)^\top(X\theta - y)`
     (no :math:`1/n`) and as :math:`\frac{1}{2m}\sum(\cdot)^2` (with ½). With the
     penalty scaled alike, all three have the same minimiser,
     :func:`normal_equation` ``(X, y, l2)``; they differ by a constant factor, which

@@ -1,9 +1,9 @@
 r"""Regularization: weight penalties, the λ grid, weight decay, early stopping, dropout's ensemble.
 
-The seeds add a penalty to the loss, :math:`L'(\theta) = L(\theta) + \lambda R(\theta)`,
+The course notes add a penalty to the loss, :math:`L'(\theta) = L(\theta) + \lambda R(\theta)`,
 with L2 (:math:`R = \sum\theta_i^2`, many small weights) or L1
 (:math:`R = \sum|\theta_i|`, sparse weights). This module provides those
-penalties and their gradients, the doubling grid of λ values the seeds tune over,
+penalties and their gradients, the doubling grid of λ values the course notes tune over,
 :func:`fit_penalized_linear`, which fits a linear model with either penalty
 (exactly sparse weights for L1), :func:`weight_decay_groups`, which decays only
 the weight matrices, :class:`EarlyStopping`, the callback that stops

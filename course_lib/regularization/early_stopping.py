@@ -28,7 +28,7 @@ class EarlyStopping:
               v > \text{best} + \text{min\_delta}\ \ (\text{mode="max"}).
 
     After ``patience`` epochs in a row without improvement, training should stop.
-    nan is never an improvement. This is the seeds' rule "if we see a consistent
+    nan is never an improvement. This is the course notes' rule "if we see a consistent
     increase of errors in validation data we should stop", with ``patience``
     saying how consistent.
 

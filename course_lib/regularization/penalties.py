@@ -61,7 +61,7 @@ def l2_penalty(w: Weights, lam: float) -> float:
 
     The ½ makes the gradient :math:`\lambda w`, exactly what PyTorch's
     ``optim.SGD(..., weight_decay=λ)`` adds to each gradient, so the same λ means
-    the same thing here and there. The seeds write two other forms:
+    the same thing here and there. The course notes write two other forms:
 
     * :math:`\lambda\sum_i\theta_i^2` (no ½): the same as this with ``lam = 2λ``;
     * the regularised linear-regression cost
@@ -103,7 +103,7 @@ def l1_penalty(w: Weights, lam: float) -> float:
     .. math:: R_1(w) = \lambda\sum_i |w_i|, \qquad
               \frac{\partial R_1}{\partial w_i} = \lambda\,\operatorname{sign}(w_i)
 
-    ``w`` and ``lam`` as in :func:`l2_penalty`. This is the seeds' form
+    ``w`` and ``lam`` as in :func:`l2_penalty`. This is the course notes' form
     :math:`\lambda\sum|\theta_i|` exactly (no ½).
     """
     lam = _check_lam(lam)
@@ -126,13 +126,13 @@ def l1_penalty_grad(w: Weights, lam: float) -> Array | list[Array]:
 
 
 def lambda_grid(start: float = 0.01, stop: float = 10.0, factor: float = 2.0) -> Array:
-    r"""The seeds' geometric grid of λ values: start, start·factor, start·factor², ... <= stop.
+    r"""The course notes' geometric grid of λ values: start, start·factor, start·factor², ... <= stop.
 
     .. math:: \lambda_k = \text{start}\cdot\text{factor}^k, \quad k = 0, 1, \dots, K,
               \qquad K = \max\{k : \lambda_k \le \text{stop}\}
 
     ``stop`` is included when some :math:`\lambda_k` equals it (up to a relative
-    rounding error of 1e-9: ``lambda_grid(0.1, 100, 10)`` ends at 100). The seeds'
+    rounding error of 1e-9: ``lambda_grid(0.1, 100, 10)`` ends at 100). The course notes'
     "0.01, 0.02, 0.04, ..., 10" never hits 10 exactly: the default grid has the ten
     values 0.01 ... 5.12 (the next one, 10.24, is above 10; pass ``stop=10.24`` to
     include it). Fit one model per λ, then pick the λ with the lowest

@@ -1,6 +1,6 @@
 """Training: the loop (``fit``), its per-step callbacks, and the learning-rate range test.
 
-``loop.py`` has :func:`fit`, the seeds' four-step loop (forward, loss, backward,
+``loop.py`` has :func:`fit`, the course notes' four-step loop (forward, loss, backward,
 update) with validation, schedulers, callbacks and divergence checks, plus
 ``make_batches``, ``evaluate``, ``accuracy``, ``History`` and ``StepInfo``.
 ``divergence.py`` has the one divergence rule that every loop of the package

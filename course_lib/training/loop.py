@@ -1,6 +1,6 @@
 """The training loop: mini-batches, ``fit``, the per-epoch ``History``, and the hooks of a step.
 
-The seeds write the loop as::
+The course notes write the loop as::
 
     for epoch in range(numOfEpoch):
         for subsetOfData in make_batch(X, Y):
@@ -48,7 +48,7 @@ def make_batches(
 ) -> Iterator[tuple[NDArray, NDArray]]:
     """Yield ``(X_batch, y_batch)`` pairs that cover the data set once (one epoch).
 
-    ``batch_size`` picks the flavour of gradient descent from the seeds:
+    ``batch_size`` picks the flavour of gradient descent from the course notes:
 
     * ``batch_size=None`` or ``len(X)``: full-batch gradient descent (one update per epoch);
     * ``batch_size=1``: stochastic gradient descent (one update per example);

@@ -13,7 +13,7 @@ Class                   File                   Schedule
 ``LRScheduler``         ``base.py``            the base class: ``base_lrs``, ``last_epoch``
 ``StepLR``              ``decay.py``           times ``gamma`` every ``step_size`` epochs
 ``ExponentialLR``       ``decay.py``           times ``gamma`` every epoch
-``InverseTimeLR``       ``decay.py``           the seeds' :math:`\alpha_0/(1 + kt)`
+``InverseTimeLR``       ``decay.py``           the course notes' :math:`\alpha_0/(1 + kt)`
 ``LambdaLR``            ``warmup_cosine.py``   :math:`\alpha_0\,\lambda(t)` for any function
 ``LinearLR``            ``warmup_cosine.py``   a linear ramp (warmup), then constant
 ``CosineAnnealingLR``   ``warmup_cosine.py``   half a cosine down to ``eta_min``

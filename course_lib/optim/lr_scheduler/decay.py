@@ -67,11 +67,11 @@ def exponential_decay(lr0: float, epoch: ArrayLike, gamma: float) -> float | Arr
 
 
 def inverse_time_decay(lr0: float, epoch: ArrayLike, decay_rate: float) -> float | Array:
-    r"""The seeds' learning-rate decay (``InverseTimeLR``).
+    r"""The course notes' learning-rate decay (``InverseTimeLR``).
 
     .. math:: \alpha = \frac{\alpha_0}{1 + \text{decay\_rate} \cdot \text{epoch}}
 
-    With the seeds' :math:`\alpha_0 = 0.2`, decay_rate = 1: 0.2, 0.1, 0.0667, 0.05, ...
+    With the course notes' :math:`\alpha_0 = 0.2`, decay_rate = 1: 0.2, 0.1, 0.0667, 0.05, ...
     for epochs 0, 1, 2, 3.
     """
     check_nonnegative(lr0, "lr0")
@@ -114,12 +114,12 @@ class ExponentialLR(LRScheduler):
 
 
 class InverseTimeLR(LRScheduler):
-    r"""The seeds' decay :math:`\alpha = \alpha_0 / (1 + \text{decay\_rate}\cdot\text{epoch})`.
+    r"""The course notes' decay :math:`\alpha = \alpha_0 / (1 + \text{decay\_rate}\cdot\text{epoch})`.
 
     PyTorch has no class for this schedule; there one writes
     ``LambdaLR(optimizer, lambda epoch: 1 / (1 + decay_rate * epoch))``. Epochs are
     counted from 0 as in PyTorch, so the first epoch runs at :math:`\alpha_0`: with
-    the seeds' :math:`\alpha_0 = 0.2` and decay_rate = 1 the epochs use 0.2, 0.1,
+    the course notes' :math:`\alpha_0 = 0.2` and decay_rate = 1 the epochs use 0.2, 0.1,
     0.0667, 0.05, ... Andrew Ng's lecture numbers epochs from 1 and so lists
     0.1, 0.067, 0.05, ...: the same formula, shifted by one epoch.
 
