@@ -71,6 +71,32 @@ def test_runtime_delegation_is_warned_about_even_when_every_case_passes(folder: 
     assert sys.getprofile() is None  # the watch is gone after the check
 
 
+def test_a_copy_of_the_forbidden_code_is_still_recognised(folder: Path) -> None:
+    import types
+
+    from course_lib import activations
+
+    nbformat.write(_exercise(), folder / "01_demo.ipynb")
+    sigmoid = types.FunctionType(activations.sigmoid.__code__.replace(co_name="mine"), vars(activations))
+    assert check("sigmoid", function=sigmoid).delegated == "course_lib.activations.sigmoid"
+
+
+def test_switching_the_watch_off_counts_as_tampering(folder: Path, capsys) -> None:
+    from course_lib.grading.watch import TAMPERED
+
+    nbformat.write(_exercise(), folder / "01_demo.ipynb")
+    own = _solutions()["sigmoid"]
+
+    def sigmoid(z):
+        sys.setprofile(None)  # the learner's own code, but it removes check()'s hook
+        return own(z)
+
+    result = check("sigmoid", function=sigmoid)
+    assert result.passed == result.total and result.delegated == TAMPERED
+    assert TAMPERED in capsys.readouterr().out
+    assert sys.getprofile() is None
+
+
 def test_static_delegation_in_the_saved_cells_is_warned_about(folder: Path, capsys) -> None:
     # No IPython history here, so check() reads the notebook's cells, as the grader does.
     nbformat.write(_exercise(["from course_lib.activations import softmax as sm\n"

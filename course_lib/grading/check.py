@@ -9,7 +9,7 @@ promises full marks: the grader runs other, hidden cases in a separate process.
 Delegation is judged as the grader judges it: the item's ``forbid`` list, widened
 with the private helpers the forbidden code calls, is looked for in the code the
 kernel ran (its input history, else the notebook's saved cells) and, while the
-public cases run, in the calls themselves (a profile-hook watch, ``_kernel._Watch``:
+public cases run, in the calls themselves (a profile-hook watch, ``watch.CallWatch``:
 advice only, since here the learner's own session runs it; the grader instead
 switches the forbidden code off, ``poison.py``). A function that delegates is told
 it earns 0 however many cases pass. An unknown item name
@@ -29,7 +29,6 @@ import glob
 import json
 import os
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from .cases import Case, decode_array
 from .compare import Output, OutputError, abbreviate, score_case
 from .delegation import delegation_message, expand_forbid, find_delegation
 from .mistakes import detect
+from .watch import CallWatch
 
 __all__ = ["check", "CheckResult"]
 
@@ -144,28 +144,6 @@ def _kernel_sources(path: str) -> list[str]:
             for c in cells if c.get("cell_type") == "code"]
 
 
-class _Watching:
-    """The call watch (``_kernel._Watch``) around the public calls; the old hooks restored."""
-
-    def __init__(self, forbid: tuple[str, ...]) -> None:
-        from ._kernel import _Watch
-
-        self.watch = _Watch(list(forbid))
-
-    def call(self, fn: Callable[..., Any], args: list[Any]) -> Any:
-        old, old_threads = sys.getprofile(), threading.getprofile()
-        self.watch.start()
-        try:
-            return fn(*args)
-        finally:
-            self.watch.stop()
-            sys.setprofile(old)
-            threading.setprofile(old_threads)  # type: ignore[arg-type]
-
-    def first(self) -> str | None:
-        return next(iter(self.watch.counts), None)
-
-
 def _case(entry: dict[str, Any]) -> Case:
     return Case(args={k: decode_array(v) for k, v in entry["args"]},
                 data={k: decode_array(v) for k, v in entry.get("data", {}).items()}, label=entry["label"])
@@ -177,7 +155,7 @@ def _show(out: Output) -> str:
 
 
 def _run_case(fn: Callable[..., Any], meta: dict[str, Any], entry: dict[str, Any],
-              watching: _Watching) -> list[str]:
+              watching: CallWatch) -> list[str]:
     """Problems with one public case (empty when it passes)."""
     case = _case(entry)
     expected = Output([decode_array(a) for a in entry["expected"]["arrays"]], entry["expected"]["is_tuple"])
@@ -220,7 +198,7 @@ def check(item: str, function: Callable[..., Any] | None = None, notebook: str |
         print(f"check({item!r}): define a function named {name!r} first.")
         return CheckResult(item, 0, len(meta["public"]))
     forbid = expand_forbid(tuple(meta.get("forbid", [])))
-    watching = _Watching(forbid)
+    watching = CallWatch(list(forbid))
     failures = [_run_case(fn, meta, entry, watching) for entry in meta["public"]]
     delegated = find_delegation(_kernel_sources(path), name, forbid) or watching.first()
     passed = sum(1 for f in failures if not f)
