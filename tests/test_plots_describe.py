@@ -165,6 +165,25 @@ def test_a_grid_of_panels_carries_where_each_panel_is(executed):
     assert a[2] <= b[0] + 10 and a[3] <= c[1] + 10  # two panels side by side, the third below
 
 
+def test_a_grid_of_panels_is_saved_whole_and_drawn_once():
+    # The grid's PNG is the whole figure (its panel boxes are in its pixels): the same pixels
+    # as IPython's print_figure without a crop, from the one draw panel_layout already made.
+    from unittest import mock
+
+    from IPython.core.pylabtools import print_figure
+
+    from course_lib.plots._style import _png_with_description
+
+    fig = small_multiples(lambda k, ax: ax.plot([0, 1, 2], [0, k, 2 * k]), [1, 2, 3], ["one", "two", "three"])
+    with mock.patch.object(type(fig.canvas), "draw", autospec=True, side_effect=type(fig.canvas).draw) as draw:
+        ours = _png_with_description(fig, bbox_inches="tight")
+    assert draw.call_count == 1
+    theirs = print_figure(fig, fmt="png", base64=True, bbox_inches=None)
+    with Image.open(io.BytesIO(base64.b64decode(ours))) as a, Image.open(io.BytesIO(base64.b64decode(theirs))) as b:
+        assert a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
+        assert a.info["Description"] == describe_figure(fig) and json.loads(a.info["Panels"])["panels"]
+
+
 def test_on_the_site_the_description_is_the_alt_text(executed, tmp_path):
     from sphinx.application import Sphinx
 

@@ -170,7 +170,7 @@ def test_eval_output_is_the_average_of_thinned_networks(dropout_fits, p):
 def test_training_curves_and_the_effect_of_p(dropout_fits):
     fits = [dropout_fits[p] for p in R.DROPOUT_RATES]
     for f in fits:
-        assert len(f.loss) == len(f.val_loss) == 1500 and np.all(np.isfinite(f.val_loss))
+        assert len(f.loss) == len(f.val_loss) == 1000 and np.all(np.isfinite(f.val_loss))
         assert f.loss[-1] < f.loss[0] / 5  # it trains
     train = np.array([f.train_error for f in fits])
     val = np.array([f.val_error for f in fits])

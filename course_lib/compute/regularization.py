@@ -362,7 +362,7 @@ class DropoutFit:
     data: PolyData
 
 
-def fit_dropout_net(p: float, data: PolyData, hidden: int = 200, epochs: int = 1500,
+def fit_dropout_net(p: float, data: PolyData, hidden: int = 200, epochs: int = 1000,
                     lr: float = 0.01, final_lr: float = 0.001, n_thinned: int = 4,
                     seed: int = 0) -> DropoutFit:
     """Full-batch Adam on the MSE of ``Linear(1, hidden) -> ReLU -> Dropout(p) -> Linear(hidden, 1)``

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from binascii import b2a_base64
 from collections.abc import Callable, Sequence
 from functools import partial
+from io import BytesIO
 from typing import Any
 
 import matplotlib as mpl
@@ -99,15 +101,23 @@ def panel_layout(fig: Figure) -> dict[str, Any] | None:
     return {"title": fig.get_suptitle(), "panels": out}
 
 
-def _png_with_description(fig: Figure, **kwargs: Any) -> bytes | None:
+def _png_with_description(fig: Figure, **kwargs: Any) -> str | None:
+    """The figure as base64 PNG with its description (and panel boxes) in the PNG's text chunks."""
     from IPython.core.pylabtools import print_figure
 
     metadata = {"Description": describe_figure(fig)}
     layout = panel_layout(fig)
-    if layout is not None:  # the boxes are in the whole figure's pixels: no tight crop
-        metadata["Panels"] = json.dumps(layout)
-        kwargs = {**kwargs, "bbox_inches": None}
-    return print_figure(fig, fmt="png", base64=True, metadata=metadata, **kwargs)
+    if layout is None:
+        return print_figure(fig, fmt="png", base64=True, metadata=metadata, **kwargs)
+    # The boxes are in the whole figure's pixels: no tight crop. panel_layout has just drawn
+    # the whole figure at its dpi, which is what print_figure would draw again: save those pixels.
+    metadata["Panels"] = json.dumps(layout)
+    if not hasattr(fig.canvas, "buffer_rgba"):  # not an Agg canvas
+        return print_figure(fig, fmt="png", base64=True, metadata=metadata, **{**kwargs, "bbox_inches": None})
+    out = BytesIO()
+    mpl.image.imsave(out, np.asarray(fig.canvas.buffer_rgba()), format="png", origin="upper", dpi=fig.dpi,
+                     metadata=metadata)  # fmt: skip
+    return b2a_base64(out.getvalue(), newline=False).decode("ascii")
 
 
 def _use_described_png() -> None:
