@@ -181,7 +181,7 @@ def run_batch(grader: Grader, inputs: list[Path], out: Path, *, executor: Execut
         print(f"{sub}: {score:g} / {max_score:g}")
     if lost is not None:
         print(f"error: {lost.why}: {len(lost.results)} of {len(subs)} submissions not graded (error rows in "
-              f"{out}). To grade them, {lost.advice}, then run the same command again with --resume.",
+              f"{out}). To grade them, {lost.advice}, then run the same command with --resume.",
               file=sys.stderr)
         return 3
     if errors:
