@@ -327,8 +327,8 @@ def test_a_lost_scheduler_leaves_every_row_and_resume_grades_the_rest(tmp_path: 
         for name in ("b", "c", "d", "e"):  # two in flight, two waiting
             assert {(r["status"], r["message"]) for r in by_sub[f"{name}_01_demo.ipynb"]} == {
                 ("error", f"not graded: {lost}; run again with --resume to grade it")}
-        assert [r["status"] for r in by_sub["f_01_demo.ipynb"]] == ["error"]
-        assert "Dask" not in by_sub["f_01_demo.ipynb"][0]["message"]  # missing: its own error, as ever
+        assert all(r["status"] == "error" and "No such file" in r["message"]  # its own error, as ever
+                   for r in by_sub["f_01_demo.ipynb"])
         assert out.splitlines()[0].endswith("a_01_demo.ipynb: 12 / 12")
         # Each worker closes when its connection to the scheduler breaks, its sandboxes with it.
         for worker in first.procs[1:]:
@@ -351,6 +351,6 @@ def test_a_lost_scheduler_leaves_every_row_and_resume_grades_the_rest(tmp_path: 
     assert "resuming: 1 of 6 submissions already graded in g.csv" in resumed.stderr
     by_sub = _by_submission(tmp_path / "g.csv")
     assert by_sub.pop("a_01_demo.ipynb") == graded_a
-    assert [r["status"] for r in by_sub.pop("f_01_demo.ipynb")] == ["error"]
+    assert all(r["status"] == "error" for r in by_sub.pop("f_01_demo.ipynb"))
     assert sorted(by_sub) == [f"{n}_01_demo.ipynb" for n in "bcde"]
     assert all(r["status"] == "ok" for rs in by_sub.values() for r in rs)
