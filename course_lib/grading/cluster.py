@@ -22,6 +22,12 @@ What travels, and what stays here:
   ``--resume`` grades again. The other submissions are not affected.
 * On ctrl-C the queued submissions are cancelled, and each worker stops this batch's running
   sandboxes and removes its plugin.
+* The scheduler lost mid-batch: its connection closed (the client then cancels every future),
+  or no answer within ``LOST_AFTER`` s to a ping sent after each ``PING_EVERY`` s in which no
+  submission finished. The batch stops at once and :class:`executor.ExecutorLost` carries an
+  error result for every submission not yet yielded (``--resume`` grades them). The workers
+  close themselves when their connection to the scheduler breaks, their sandboxes with them;
+  a sandbox on a worker that notices nothing still dies at the submission's ``--timeout``.
 """
 
 from __future__ import annotations
