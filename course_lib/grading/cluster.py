@@ -39,7 +39,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -200,10 +200,19 @@ class DaskExecutor:
         self.close()
 
     def _start(self, grader: Grader) -> str:
-        plan = grader.plan()
+        plan = grader.plan()  # the expected outputs, computed here: this can take a while
         name = _PLUGIN_PREFIX + plan.key
-        self.client.register_plugin(GraderPlugin(plan), name=name)
-        problems = self.client.run(_check_worker, name, on_error="return")
+        try:
+            self._ping()  # the calls below would wait without a limit
+            self.client.register_plugin(GraderPlugin(plan), name=name)
+            problems = self.client.run(_check_worker, name, on_error="return")
+        except Exception as exc:
+            if not isinstance(exc, _SchedulerLost) and self.client.status == "running":
+                raise
+            self._give_up()
+            why = exc if isinstance(exc, _SchedulerLost) else "its connection closed"
+            raise GradingError(f"the Dask scheduler at {self.address} was lost before the batch started "
+                               f"({why}): nothing was graded") from None
         bad = {w: why if isinstance(why, str) else f"{type(why).__name__}: {why}"
                for w, why in problems.items() if why}
         if bad:
@@ -213,30 +222,36 @@ class DaskExecutor:
             raise GradingError(f"Dask worker {worker}{more}: {why}")
         return name
 
+    def _give_up(self) -> None:
+        """The scheduler is lost: nothing more is asked of it, and the client's own complaints about its
+        failed reconnection (an error line, a traceback when closed meanwhile) are silenced: ours say it."""
+        self.lost = True
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+
     def _connected(self) -> None:
         """Raise :class:`_SchedulerLost` if the client has lost its connection to the scheduler."""
         if self.client.status != "running":
             raise _SchedulerLost("its connection closed")
 
-    def _ping(self) -> None:
-        """The scheduler answers within ``LOST_AFTER`` seconds, or it is lost."""
+    def _ask(self, request: Callable[[], Awaitable[Any]]) -> Any:
+        """The scheduler's answer to ``request()`` within ``LOST_AFTER`` s, or it is lost."""
         self._connected()
         try:
-            self.client.sync(self.client.scheduler.identity, n_workers=0, callback_timeout=LOST_AFTER)
-        except Exception:  # noqa: BLE001 - a timeout or a closed connection, in several classes
+            return self.client.sync(request, callback_timeout=LOST_AFTER)
+        except Exception as exc:  # noqa: BLE001 - a timeout or a closed connection, in several classes
             self._connected()
-            raise _SchedulerLost(f"it did not answer for {LOST_AFTER:g} s") from None
+            why = (f"it did not answer for {LOST_AFTER:g} s" if isinstance(exc, TimeoutError)
+                   else " ".join(str(exc).split())[:200] or type(exc).__name__)
+            raise _SchedulerLost(why) from None
+
+    def _ping(self) -> None:
+        self._ask(lambda: self.client.scheduler.identity(n_workers=0))
 
     def _window(self) -> int:
         """Submissions in flight: one per worker thread. Dask assigns a task to a worker as soon as
         it is submitted, and a worker's death counts against every task assigned to it, running or
         waiting: more in flight would let one dying worker use up the retries of its waiting ones."""
-        self._connected()
-        try:
-            return max(1, sum(self.client.nthreads(callback_timeout=LOST_AFTER).values()))
-        except Exception:  # noqa: BLE001 - it went away just now, or it does not answer
-            self._connected()
-            raise _SchedulerLost(f"it did not answer for {LOST_AFTER:g} s") from None
+        return max(1, sum(self._ask(self.client.scheduler.ncores).values()))  # what Client.nthreads() asks
 
     def _next_done(self, running: Any) -> Any:
         """The next finished future; the scheduler pinged after each ``PING_EVERY`` s with none."""
@@ -290,7 +305,7 @@ class DaskExecutor:
                         yield i, res
                         submit_more()
             except _SchedulerLost as exc:
-                self.lost = True
+                self._give_up()
                 pending = [(i, s) for i, s, _ in keys.values()] + list(queue)  # in flight, then queued
                 raise self._lost_error(grader, str(exc), local, pending) from None
             finished = True
@@ -303,8 +318,6 @@ class DaskExecutor:
     def _lost_error(self, grader: Grader, why: str, local: list[tuple[int, SubmissionResult]],
                     pending: list[tuple[int, Path]]) -> ExecutorLost:
         """The batch's end once the scheduler is lost: an error result for each submission not yielded."""
-        # The client's own log line about its failed reconnection: the batch's last line says it better.
-        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
         lost = f"the Dask scheduler at {self.address} was lost during the batch ({why})"
         row = f"not graded: {lost}; run again with --resume to grade it"
         results = local + [(i, _lost_result(grader, sub, row)) for i, sub in pending]
