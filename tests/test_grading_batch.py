@@ -1,5 +1,6 @@
 """Grading a class (issue 13 item 1, issue 10 classes 3 and 7): ctrl-C and --resume, bad inputs,
-hostile file names, a crash of the grader's own code, and the start-up errors.
+hostile file names, a crash of the grader's own code, the start-up errors, and an executor that
+loses its machines mid-batch (exit code 3, a row for every submission, the indices right on resume).
 
 The done-when test: a 40-notebook batch interrupted with SIGINT and rerun with --resume ends with
 the same CSV, byte for byte, as one clean run (the CSV is rewritten in input order at the end)."""
@@ -13,7 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -188,3 +191,60 @@ def test_startup_errors_are_one_line(tmp_path: Path) -> None:
     helptext = subprocess.run(_grade_cmd("--help"), cwd=tmp_path, env=_env(), capture_output=True, text=True,
                               timeout=60).stdout
     assert "(default: 300.0)" in helptext and "(default: 1)" in helptext
+
+
+def _pretend_graded(grader: Any, sub: Path) -> Any:
+    """Full marks on every item, without a kernel: rows that --resume keeps."""
+    from course_lib.grading.grader import file_hash
+
+    res = grader.error_result(sub, "", file_hash(sub))
+    for row in res.items:
+        row.status, row.score, row.message = "ok", row.max_score, "pretend"
+    res.error, res.notes = "", []
+    return res
+
+
+class _LosesTheRest:
+    """Grades (pretends to) the first submission it is given, then loses the others."""
+
+    def grade(self, grader: Any, submissions: list[Path]) -> Iterator[tuple[int, Any]]:
+        from course_lib.grading.executor import ExecutorLost
+
+        yield 0, _pretend_graded(grader, submissions[0])
+        raise ExecutorLost("the cluster was lost", "bring it back",
+                           [(k, grader.error_result(sub, "not graded: lost", "")) for k, sub in
+                            enumerate(submissions) if k > 0])
+
+
+def test_a_lost_executor_leaves_a_row_for_each_and_exits_3(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from course_lib.grading.batch import run_batch
+    from course_lib.grading.grader import Grader
+    from course_lib.grading.runner import RunOptions
+
+    subs = [tmp_path / f"s{k}_01_demo.ipynb" for k in range(4)]
+    for sub in subs:
+        shutil.copyfile(SOLUTION, sub)
+    out = tmp_path / "g.csv"
+
+    def batch(resume: bool) -> tuple[int, str, dict[str, set[str]]]:
+        with Grader(SOLUTION, SECRET, RunOptions(), tmp_path / "cache") as g:
+            code = run_batch(g, subs, out, executor=_LosesTheRest(), resume=resume, json_path=None,
+                             feedback=None)
+        statuses: dict[str, set[str]] = {}
+        for r in _rows(out):
+            statuses.setdefault(Path(r["submission"]).name, set()).add(r["status"])
+        return code, capsys.readouterr().err, statuses
+
+    code, err, statuses = batch(resume=False)
+    assert code == 3
+    line = (f"error: the cluster was lost: 3 of 4 submissions not graded (error rows in {out}). To grade "
+            "them, bring it back, then run the same command with --resume.")
+    assert line in err.splitlines(), err
+    assert "not graded: lost" not in err  # no line each: the one line says it
+    assert statuses == {"s0_01_demo.ipynb": {"ok"}, **{f"s{k}_01_demo.ipynb": {"error"} for k in (1, 2, 3)}}
+    code, err, statuses = batch(resume=True)  # s1 graded, s2 and s3 lost again: to their own rows
+    assert code == 3 and "resuming: 1 of 4 submissions already graded" in err
+    assert "2 of 4 submissions not graded" in err
+    assert statuses == {**{f"s{k}_01_demo.ipynb": {"ok"} for k in (0, 1)},
+                        **{f"s{k}_01_demo.ipynb": {"error"} for k in (2, 3)}}

@@ -8,6 +8,9 @@ its own nanny, one thread) on localhost, started with Dask's own command line.
   rest of the batch (graded before the kills, so that no other submission is waiting on the killed
   worker: Dask counts a worker's death against those too) are all there.
 * No scheduler there, or no ``distributed`` package: one line, exit code 2.
+* The scheduler process killed mid-batch (a cluster of the test's own): every submission has its rows,
+  the ungraded ones error rows saying the scheduler was lost; one line, exit code 3, no hang; the
+  workers and their sandboxes stop with it; ``--resume`` on a fresh cluster grades exactly those.
 
 Each worker has its own TMPDIR (so the test can see which one holds a submission) and its own range
 of sandbox uids (uid leases are coordinated through TMPDIR)."""
@@ -22,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -263,3 +266,133 @@ def test_no_scheduler_or_no_distributed_is_one_line(tmp_path: Path) -> None:
     both = subprocess.run(_grade_cmd(*args, "--jobs", "2"), cwd=tmp_path, env=_env(), capture_output=True,
                           text=True, timeout=120)
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+def _wait_until(done: Callable[[], bool], what: str, deadline: float) -> None:
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.2)
+
+
+def _by_submission(path: Path) -> dict[str, list[dict[str, str]]]:
+    by_sub: dict[str, list[dict[str, str]]] = {}
+    for r in _rows(path):
+        by_sub.setdefault(Path(r["submission"]).name, []).append(r)
+    return by_sub
+
+
+@pytest.fixture
+def own_uids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sandbox uids apart from the module's cluster's, for a test's own cluster (its scheduler is lost)."""
+    base = int(os.environ.get("COURSE_GRADING_UID_BASE", "61000"))
+    monkeypatch.setenv("COURSE_GRADING_UID_BASE", str(base + 4000))
+
+
+def _grade_on(address: str, paths: list[str], cache: Path) -> list[str]:
+    return _grade_cmd(*paths, "--out", "g.csv", "--solutions", str(SOLUTION), "--secret", SECRET, "--cache",
+                      str(cache), "--scheduler", address, "--cell-timeout", "500", "--timeout", "550")
+
+
+def _lost_line(why: str, address: str, lost: int, total: int) -> str:
+    return (f"error: the Dask scheduler at {address} was lost during the batch ({why}): {lost} of {total} "
+            "submissions not graded (error rows in g.csv). To grade them, start the scheduler and its "
+            "workers again, then run the same command with --resume.")
+
+
+@pytest.mark.usefixtures("own_uids")
+def test_a_lost_scheduler_leaves_every_row_and_resume_grades_the_rest(tmp_path: Path, cache: Path) -> None:
+    """a is graded, b and c (hanging) are being graded, d and e wait, f is missing: the scheduler dies."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("a", "d", "e"):
+        shutil.copyfile(SOLUTION, subs / f"{name}_01_demo.ipynb")
+    for name in ("b", "c"):
+        _hanging_notebook(subs / f"{name}_01_demo.ipynb")
+    paths = [str(p) for p in sorted(subs.iterdir())] + [str(subs / "f_01_demo.ipynb")]
+
+    (tmp_path / "first").mkdir()
+    first = Cluster(tmp_path / "first")
+    try:
+        with open(tmp_path / "stderr.txt", "w") as err:
+            proc = subprocess.Popen(_grade_on(first.address, paths, cache), cwd=tmp_path, env=_env(),
+                                    stdout=subprocess.PIPE, stderr=err, text=True)
+            deadline = time.monotonic() + 300  # one in flight per worker: a and b, then c once a is done
+            _wait_until(lambda: (tmp_path / "g.csv").exists() and len(_rows(tmp_path / "g.csv")) == 5,
+                        "a graded", deadline)
+            for name in ("b_01_demo.ipynb", "c_01_demo.ipynb"):
+                _holder(first, name, deadline)
+            _wait_until(lambda: bool(_sandbox_processes(first)), "a submission's kernel started", deadline)
+            first.procs[0].kill()  # the scheduler, without a word to anyone
+            out, _ = proc.communicate(timeout=120)
+        stderr = (tmp_path / "stderr.txt").read_text(encoding="utf-8")
+        assert proc.returncode == 3, stderr[-3000:]
+        assert "Traceback" not in stderr and "Failed to reconnect" not in stderr, stderr[-3000:]
+        assert _lost_line("its connection closed", first.address, 5, 6) in stderr.splitlines(), stderr[-3000:]
+        by_sub = _by_submission(tmp_path / "g.csv")
+        assert sorted(by_sub) == [f"{n}_01_demo.ipynb" for n in "abcdef"]
+        assert all(r["status"] == "ok" for r in by_sub["a_01_demo.ipynb"])
+        for name in ("b", "c", "d", "e"):  # two in flight, two waiting
+            assert {(r["status"], r["message"]) for r in by_sub[f"{name}_01_demo.ipynb"]} == {
+                ("error", f"not graded: the Dask scheduler at {first.address} was lost during the batch (its "
+                 "connection closed); run again with --resume to grade it")}
+        assert all(r["status"] == "error" and "No such file" in r["message"]  # its own error, as ever
+                   for r in by_sub["f_01_demo.ipynb"])
+        assert out.splitlines()[0].endswith("a_01_demo.ipynb: 12 / 12")
+        # Each worker closes when its connection to the scheduler breaks, its sandboxes with it.
+        for worker in first.procs[1:]:
+            worker.wait(timeout=60)
+        assert _sandbox_processes(first) == []
+    finally:
+        first.stop()
+
+    graded_a = by_sub["a_01_demo.ipynb"]
+    for name in ("b", "c"):  # quick this time
+        shutil.copyfile(SOLUTION, subs / f"{name}_01_demo.ipynb")
+    (tmp_path / "second").mkdir()
+    second = Cluster(tmp_path / "second")
+    try:
+        resumed = subprocess.run([*_grade_on(second.address, paths, cache), "--resume"], cwd=tmp_path,
+                                 env=_env(), capture_output=True, text=True, timeout=600)
+    finally:
+        second.stop()
+    assert resumed.returncode == 1, resumed.stderr[-3000:]  # f is still missing
+    assert "resuming: 1 of 6 submissions already graded in g.csv" in resumed.stderr
+    by_sub = _by_submission(tmp_path / "g.csv")
+    assert by_sub.pop("a_01_demo.ipynb") == graded_a
+    assert all(r["status"] == "error" for r in by_sub.pop("f_01_demo.ipynb"))
+    assert sorted(by_sub) == [f"{n}_01_demo.ipynb" for n in "bcde"]
+    assert all(r["status"] == "ok" for rs in by_sub.values() for r in rs)
+
+
+@pytest.mark.usefixtures("own_uids")
+def test_a_frozen_scheduler_is_lost_once_it_answers_no_ping(tmp_path: Path, cache: Path) -> None:
+    """The scheduler stopped (SIGSTOP): its connections stay open, but it answers nothing."""
+    from course_lib.grading.cluster import LOST_AFTER
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("a", "b"):
+        _hanging_notebook(subs / f"{name}_01_demo.ipynb")
+    shutil.copyfile(SOLUTION, subs / "c_01_demo.ipynb")
+    paths = [str(p) for p in sorted(subs.iterdir())]
+    (tmp_path / "cluster").mkdir()
+    frozen = Cluster(tmp_path / "cluster")
+    try:
+        with open(tmp_path / "stderr.txt", "w") as err:
+            proc = subprocess.Popen(_grade_on(frozen.address, paths, cache), cwd=tmp_path, env=_env(),
+                                    stdout=subprocess.DEVNULL, stderr=err)
+            for name in ("a_01_demo.ipynb", "b_01_demo.ipynb"):
+                _holder(frozen, name, time.monotonic() + 300)
+            os.kill(frozen.procs[0].pid, signal.SIGSTOP)
+            assert proc.wait(timeout=LOST_AFTER + 120) == 3
+    finally:
+        os.kill(frozen.procs[0].pid, signal.SIGCONT)
+        frozen.stop()
+    stderr = (tmp_path / "stderr.txt").read_text(encoding="utf-8")
+    why = f"it did not answer for {LOST_AFTER:g} s"
+    assert _lost_line(why, frozen.address, 3, 3) in stderr.splitlines(), stderr[-3000:]
+    assert "Traceback" not in stderr
+    rows = _rows(tmp_path / "g.csv")
+    assert len(rows) == 3 * 5 and {r["status"] for r in rows} == {"error"}
+    assert all(f"lost during the batch ({why}); run again with --resume" in r["message"] for r in rows)

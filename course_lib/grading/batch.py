@@ -14,6 +14,9 @@
 * A progress bar on stderr shows done/total, rate, ETA, errors and timeouts.
 * Where the submissions run is the executor's business (threads here, or a Dask cluster):
   all of the above is the same for both.
+* An executor that loses its machines mid-batch (the Dask scheduler gone) hands back an
+  ``error`` row for each submission it did not grade: they are written like the rest,
+  one line on stderr says what happened and to run again with ``--resume``, exit code 3.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .executor import Executor
+from .executor import Executor, ExecutorLost
 from .feedback import write_feedback
 from .grader import Grader, file_hash
 from .report import CsvLog, csv_rows, output_names, read_csv_rows, write_gradescope_one, write_rows
@@ -100,9 +103,14 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 def _graded(grader: Grader, todo: list[tuple[int, Path]], executor: Executor
             ) -> Iterator[tuple[int, SubmissionResult]]:
+    """The executor's results, by index in the batch (``todo`` holds the batch's indices)."""
     with contextlib.closing(executor.grade(grader, [p for _, p in todo])) as results:
-        for k, res in results:  # closing: a stop in the caller's loop stops the executor at once
-            yield todo[k][0], res
+        try:
+            for k, res in results:  # closing: a stop in the caller's loop stops the executor at once
+                yield todo[k][0], res
+        except ExecutorLost as lost:
+            lost.results = [(todo[k][0], res) for k, res in lost.results]
+            raise
 
 
 def run_batch(grader: Grader, inputs: list[Path], out: Path, *, executor: Executor, resume: bool,
@@ -130,19 +138,30 @@ def run_batch(grader: Grader, inputs: list[Path], out: Path, *, executor: Execut
     log = CsvLog(out, [row for i in sorted(rows) for row in rows[i]])
     progress = _Progress(len(subs), len(rows))
     errors = 0
+    lost: ExecutorLost | None = None
+
+    def record(i: int, res: SubmissionResult, say: bool = True) -> None:
+        nonlocal errors
+        log.add(res)
+        rows[i] = csv_rows(res)
+        if res.error:
+            errors += 1
+            if say:
+                tqdm.write(f"error: {subs[i]}: {res.error}", file=sys.stderr)
+        if json_path is not None:
+            write_gradescope_one(res, json_path if single_json else json_path / f"{names[i]}.json")
+        if feedback is not None:
+            write_feedback(res, feedback, names[i])
+        progress.update(res)
+
     graded = _graded(grader, todo, executor)
     try:
         for i, res in graded:
-            log.add(res)
-            rows[i] = csv_rows(res)
-            if res.error:
-                errors += 1
-                tqdm.write(f"error: {subs[i]}: {res.error}", file=sys.stderr)
-            if json_path is not None:
-                write_gradescope_one(res, json_path if single_json else json_path / f"{names[i]}.json")
-            if feedback is not None:
-                write_feedback(res, feedback, names[i])
-            progress.update(res)
+            record(i, res)
+    except ExecutorLost as exc:  # the rest's error rows, without a line each: one line below says why
+        lost = exc
+        for i, res in exc.results:
+            record(i, res, say=False)
     except KeyboardInterrupt:
         grader.stop()  # also when it came while the expected outputs were being computed
         graded.close()
@@ -160,6 +179,11 @@ def run_batch(grader: Grader, inputs: list[Path], out: Path, *, executor: Execut
     for i, sub in enumerate(subs):
         score, max_score = _summary(rows[i])
         print(f"{sub}: {score:g} / {max_score:g}")
+    if lost is not None:
+        print(f"error: {lost.why}: {len(lost.results)} of {len(subs)} submissions not graded (error rows in "
+              f"{out}). To grade them, {lost.advice}, then run the same command with --resume.",
+              file=sys.stderr)
+        return 3
     if errors:
         print(f"{errors} submission(s) could not be graded: see the 'error' rows in {out}", file=sys.stderr)
     return 1 if errors else 0

@@ -22,19 +22,28 @@ What travels, and what stays here:
   ``--resume`` grades again. The other submissions are not affected.
 * On ctrl-C the queued submissions are cancelled, and each worker stops this batch's running
   sandboxes and removes its plugin.
+* The scheduler lost mid-batch: its connection closed (the client then cancels every future),
+  or no answer within ``LOST_AFTER`` s to a ping sent after each ``PING_EVERY`` s in which no
+  submission finished. The batch stops at once and :class:`executor.ExecutorLost` carries an
+  error result for every submission not yet yielded (``--resume`` grades them). The workers
+  close themselves when their connection to the scheduler breaks, their sandboxes with them;
+  a sandbox on a worker that notices nothing still dies at the submission's ``--timeout``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import sys
+import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .executor import ExecutorLost
 from .grader import Grader, GradingError, GradingPlan, check_dependencies, code_version, kill_children
 from .runner import SubmissionRefused, read_submission
 from .scoring import SubmissionResult
@@ -48,9 +57,11 @@ except ImportError as exc:  # raised by connect(), with the fix
 else:
     _MISSING = None
 
-__all__ = ["DaskExecutor", "connect", "GraderPlugin", "CONNECT_TIMEOUT"]
+__all__ = ["DaskExecutor", "connect", "GraderPlugin", "CONNECT_TIMEOUT", "LOST_AFTER", "PING_EVERY"]
 
-CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 10.0  # s: to connect, and for the client's own attempts to reconnect
+LOST_AFTER = 30.0  # s without an answer to a ping: the scheduler is lost (Dask's comm.timeouts.tcp default)
+PING_EVERY = 5.0  # s without a finished submission, between two pings
 _PLUGIN_PREFIX = "course-grading-"
 
 
@@ -152,14 +163,35 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> Client:
     return client
 
 
+class _SchedulerLost(Exception):
+    """The scheduler went away or stopped answering (why, in a few words)."""
+
+
+def _lost_result(grader: Grader, sub: Path, why: str) -> SubmissionResult:
+    """The error result of a submission the lost scheduler did not grade (a refused file's own, as usual)."""
+    try:
+        sha = hashlib.sha256(read_submission(sub)).hexdigest()[:16]
+    except SubmissionRefused:
+        return grader.grade_one(sub)
+    return grader.error_result(sub, why, sha)
+
+
 class DaskExecutor:
     """Grades on the workers of a ``dask.distributed`` cluster (see the module's docstring)."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        self.address = client.scheduler.address
+        self.lost = False
 
     def close(self) -> None:
-        self.client.close()
+        if not self.lost:
+            self.client.close()
+            return
+        try:  # the client may still be trying to reach it: bounded, and nothing to report
+            self.client.close(timeout=CONNECT_TIMEOUT)
+        except Exception:  # noqa: BLE001 - a lost scheduler cannot take a goodbye
+            pass
 
     def __enter__(self) -> DaskExecutor:
         return self
@@ -168,10 +200,19 @@ class DaskExecutor:
         self.close()
 
     def _start(self, grader: Grader) -> str:
-        plan = grader.plan()
+        plan = grader.plan()  # the expected outputs, computed here: this can take a while
         name = _PLUGIN_PREFIX + plan.key
-        self.client.register_plugin(GraderPlugin(plan), name=name)
-        problems = self.client.run(_check_worker, name, on_error="return")
+        try:
+            self._ping()  # the calls below would wait without a limit
+            self.client.register_plugin(GraderPlugin(plan), name=name)
+            problems = self.client.run(_check_worker, name, on_error="return")
+        except Exception as exc:
+            if not isinstance(exc, _SchedulerLost) and self.client.status == "running":
+                raise
+            self._give_up()
+            why = exc if isinstance(exc, _SchedulerLost) else "its connection closed"
+            raise GradingError(f"the Dask scheduler at {self.address} was lost before the batch started "
+                               f"({why}): nothing was graded") from None
         bad = {w: why if isinstance(why, str) else f"{type(why).__name__}: {why}"
                for w, why in problems.items() if why}
         if bad:
@@ -181,15 +222,50 @@ class DaskExecutor:
             raise GradingError(f"Dask worker {worker}{more}: {why}")
         return name
 
+    def _give_up(self) -> None:
+        """The scheduler is lost: nothing more is asked of it, and the client's own complaints about its
+        failed reconnection (an error line, a traceback when closed meanwhile) are silenced: ours say it."""
+        self.lost = True
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+
+    def _connected(self) -> None:
+        """Raise :class:`_SchedulerLost` if the client has lost its connection to the scheduler."""
+        if self.client.status != "running":
+            raise _SchedulerLost("its connection closed")
+
+    def _ask(self, request: Callable[[], Awaitable[Any]]) -> Any:
+        """The scheduler's answer to ``request()`` within ``LOST_AFTER`` s, or it is lost."""
+        self._connected()
+        try:
+            return self.client.sync(request, callback_timeout=LOST_AFTER)
+        except Exception as exc:  # noqa: BLE001 - a timeout or a closed connection, in several classes
+            self._connected()
+            why = (f"it did not answer for {LOST_AFTER:g} s" if isinstance(exc, TimeoutError)
+                   else " ".join(str(exc).split())[:200] or type(exc).__name__)
+            raise _SchedulerLost(why) from None
+
+    def _ping(self) -> None:
+        self._ask(lambda: self.client.scheduler.identity(n_workers=0))
+
     def _window(self) -> int:
         """Submissions in flight: one per worker thread. Dask assigns a task to a worker as soon as
         it is submitted, and a worker's death counts against every task assigned to it, running or
         waiting: more in flight would let one dying worker use up the retries of its waiting ones."""
-        return max(1, sum(self.client.nthreads().values()))
+        return max(1, sum(self._ask(self.client.scheduler.ncores).values()))  # what Client.nthreads() asks
+
+    def _next_done(self, running: Any) -> Any:
+        """The next finished future; the scheduler pinged after each ``PING_EVERY`` s with none."""
+        quiet_since = time.monotonic()
+        while not running.has_ready():
+            if time.monotonic() - quiet_since >= PING_EVERY:
+                self._ping()
+                quiet_since = time.monotonic()
+            time.sleep(0.05)
+        return next(running)
 
     def grade(self, grader: Grader, submissions: list[Path]) -> Iterator[tuple[int, SubmissionResult]]:
         name = self._start(grader)
-        keys = {}
+        keys: dict[str, tuple[int, Path, str]] = {}  # in flight: until its result is yielded
         queue = iter(enumerate(submissions))
         running = as_completed(loop=self.client.loop)
         local: list[tuple[int, SubmissionResult]] = []
@@ -206,35 +282,62 @@ class DaskExecutor:
                 except SubmissionRefused:  # missing, a link, a folder...: its error row, made here
                     local.append((i, grader.grade_one(sub)))
                     continue
-                fut = self.client.submit(grade_on_worker, name, sub.name, data, pure=False,
-                                         key=f"grade-{name}-{i}")
-                keys[fut.key] = (i, sub, hashlib.sha256(data).hexdigest()[:16])
+                key = f"grade-{name}-{i}"
+                keys[key] = (i, sub, hashlib.sha256(data).hexdigest()[:16])
+                try:
+                    fut = self.client.submit(grade_on_worker, name, sub.name, data, pure=False, key=key)
+                except Exception:  # noqa: BLE001 - ClosedClientError...: the client gave up on it
+                    self._connected()
+                    raise
                 running.add(fut)
 
         try:
-            submit_more()
-            while local or running.count():
-                while local:
-                    yield local.pop(0)
-                if running.count():
-                    fut = next(running)
-                    i, sub, sha = keys.pop(fut.key)
-                    yield i, self._result(grader, fut, sub, sha)
-                    submit_more()
+            try:
+                submit_more()
+                while local or running.count():
+                    while local:
+                        yield local.pop(0)
+                    if running.count():
+                        fut = self._next_done(running)
+                        i, sub, sha = keys[fut.key]
+                        res = self._result(grader, fut, sub, sha)
+                        del keys[fut.key]
+                        yield i, res
+                        submit_more()
+            except _SchedulerLost as exc:
+                self._give_up()
+                pending = [(i, s) for i, s, _ in keys.values()] + list(queue)  # in flight, then queued
+                raise self._lost_error(grader, str(exc), local, pending) from None
             finished = True
         finally:
-            if not finished:
+            if not finished and not self.lost:
                 self._stop(name, list(running.futures))
-            try:
-                self.client.unregister_worker_plugin(name)
-            except Exception as exc:  # noqa: BLE001 - e.g. the scheduler is gone: nothing left to tidy
-                print(f"warning: could not remove the grading plugin from the workers: {exc}",
-                      file=sys.stderr)
+            if not self.lost:
+                self._unregister(name)
+
+    def _lost_error(self, grader: Grader, why: str, local: list[tuple[int, SubmissionResult]],
+                    pending: list[tuple[int, Path]]) -> ExecutorLost:
+        """The batch's end once the scheduler is lost: an error result for each submission not yielded."""
+        lost = f"the Dask scheduler at {self.address} was lost during the batch ({why})"
+        row = f"not graded: {lost}; run again with --resume to grade it"
+        results = local + [(i, _lost_result(grader, sub, row)) for i, sub in pending]
+        results.sort(key=lambda r: r[0])
+        return ExecutorLost(lost, "start the scheduler and its workers again", results)
+
+    def _check_lost(self, exc: BaseException) -> None:
+        """Raise :class:`_SchedulerLost` if a future's ``exc`` came of losing the scheduler."""
+        if isinstance(exc, FutureCancelledError):  # the client drops all when its connection closes
+            self._connected()
+            if exc.reason == "scheduler-connection-lost":  # and it reconnected, to a new scheduler
+                raise _SchedulerLost("its connection closed")
+        elif isinstance(exc, TimeoutError):  # a finished one's result is fetched through the scheduler
+            self._ping()
 
     def _result(self, grader: Grader, fut: Any, sub: Path, sha: str) -> SubmissionResult:
         try:
-            return _renamed(fut.result(), sub)
+            return _renamed(fut.result(timeout=LOST_AFTER), sub)
         except (FutureCancelledError, Exception) as exc:  # noqa: BLE001 - the batch goes on
+            self._check_lost(exc)
             kind = type(exc).__name__
             if kind == "KilledWorker":
                 tries = getattr(exc, "allowed_failures", 0) + 1
@@ -251,3 +354,9 @@ class DaskExecutor:
             self.client.run(_stop_worker, name)
         except Exception as exc:  # noqa: BLE001 - best effort while stopping
             print(f"warning: could not stop the workers' sandboxes: {exc}", file=sys.stderr)
+
+    def _unregister(self, name: str) -> None:
+        try:
+            self.client.unregister_worker_plugin(name)
+        except Exception as exc:  # noqa: BLE001 - e.g. the scheduler is gone: nothing left to tidy
+            print(f"warning: could not remove the grading plugin from the workers: {exc}", file=sys.stderr)

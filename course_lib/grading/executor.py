@@ -8,7 +8,9 @@ yields ``(index, result)`` as each one finishes, in whatever order they finish.
 ``batch.run_batch`` (the CSV, progress bar, resume and error rows) sees only this interface, so
 a batch behaves the same whichever executor grades it. If the caller stops early (ctrl-C, an
 exception, ``close()`` of the iterator), the executor stops every running sandbox and drops the
-unfinished submissions.
+unfinished submissions. An executor that loses the machines grading (the Dask scheduler gone, or
+no longer answering) stops and raises :class:`ExecutorLost`, which carries an ``error`` result
+for every submission it had not yielded yet: no submission is left without rows.
 """
 
 from __future__ import annotations
@@ -24,11 +26,27 @@ from .scoring import SubmissionResult
 if TYPE_CHECKING:
     from .grader import Grader
 
-__all__ = ["Executor", "LocalExecutor"]
+__all__ = ["Executor", "ExecutorLost", "LocalExecutor"]
+
+
+class ExecutorLost(Exception):
+    """The executor lost what grades (``why``); ``results`` are ``(index, error result)`` of the rest.
+
+    ``advice`` says what to bring back before ``--resume`` grades those.
+    """
+
+    def __init__(self, why: str, advice: str, results: list[tuple[int, SubmissionResult]]) -> None:
+        super().__init__(why)
+        self.why = why
+        self.advice = advice
+        self.results = results
 
 
 class Executor(Protocol):
-    """Grades a list of submissions; yields ``(index in submissions, result)`` as each finishes."""
+    """Grades a list of submissions; yields ``(index in submissions, result)`` as each finishes.
+
+    Every index comes once, either yielded or in the :class:`ExecutorLost` raised at the end.
+    """
 
     def grade(self, grader: Grader, submissions: list[Path]) -> Iterator[tuple[int, SubmissionResult]]:
         ...
