@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from tools.browsing import MATHJAX_DONE, load_all_images, move_control, serve
+from tools.browsing import MATHJAX_DONE, launch, load_all_images, move_control, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -208,8 +209,8 @@ def _visit(browser, origin: str, rel: str) -> Desktop:
 
 
 @pytest.fixture(scope="module")
-def desktop(server, browser) -> dict[str, Desktop]:
-    """Every page, visited once at 1280 px: what it showed, and what went wrong."""
+def desktop(server, browser, phone_survey) -> dict[str, Desktop]:
+    """Every page, visited once at 1280 px (while ``phone_survey`` visits them at 390 px)."""
     return {rel: _visit(browser, server, rel) for rel in _pages()}
 
 
@@ -406,10 +407,30 @@ def _phone_problems(browser, origin: str, rel: str) -> list[str]:
     return found
 
 
+def _phone_survey(origin: str) -> dict[str, list[str]]:
+    # Playwright's objects belong to the thread that made them: this thread has its own Chromium.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            return {rel: _phone_problems(browser, origin, rel) for rel in _pages()}
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
-def phone(server, browser) -> dict[str, list[str]]:
-    """Every page, visited once at 390 px: what does not fit."""
-    return {rel: _phone_problems(browser, server, rel) for rel in _pages()}
+def phone_survey(server, browser):
+    """Every page visited at 390 px in a thread of its own, started before the desktop visits,
+    so that the two run side by side (a page's layout and scripts take a core each)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        yield thread.submit(_phone_survey, server)
+
+
+@pytest.fixture(scope="module")
+def phone(phone_survey) -> dict[str, list[str]]:
+    """Every page at 390 px: what does not fit."""
+    return phone_survey.result()
 
 
 def test_phone_width_math_and_layout(phone):
