@@ -31,7 +31,7 @@ site: book
 	$(PY) -m pytest tests/test_site.py
 
 ## Two chapters opened and saved in JupyterLab in headless Chromium: the checkout stays clean,
-## MyST renders (jupyterlab-myst). About a minute.
+## MyST renders (jupyterlab-myst). About half a minute.
 lab-test: install
 	$(PY) -m pytest tests/test_lab.py
 

@@ -11,7 +11,7 @@ directives or labels in the text, admonitions drawn as boxes, numbered
 equations and resolved equation references. A screenshot goes to
 ``_build/screenshots/lab_*.png``.
 
-Run by ``make lab-test`` (part of ``make test``); about a minute.
+Run by ``make lab-test`` (part of ``make test``); about half a minute.
 """
 
 from __future__ import annotations
@@ -122,8 +122,47 @@ def _open(browser, lab: Lab, rel: str):
     page.goto(f"{lab.base}/lab/tree/{rel}?token={lab.token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
     page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)  # the kernel is up
-    page.wait_for_timeout(1500)  # time for the kernel's info to reach the notebook's metadata
+    page.evaluate(KERNEL_INFO_APPLIED, rel)
     return page
+
+
+# Resolves once the kernel's spec and info have reached the notebook's metadata (which is
+# what could make it dirty): the notebook panel's own callbacks on those promises were
+# registered first, so they have run when ours do; the tabs show it in the next frames.
+KERNEL_INFO_APPLIED = """async path => {
+  const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path);
+  await panel.sessionContext.ready;
+  const kernel = panel.sessionContext.session.kernel;
+  await kernel.info;
+  await kernel.spec;
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+}"""
+
+
+@pytest.fixture(scope="module")
+def opened(browser, lab):
+    """``opened(rel)``: the page with chapter ``rel`` open in JupyterLab, its kernel up.
+
+    One chapter is open at a time; asked for the chapter already open, it returns
+    that page (the MyST test reads the chapter the save test just saved: one
+    JupyterLab start and one kernel start fewer).
+    """
+    current: dict[str, object] = {}
+
+    def close() -> None:
+        for page in current.values():
+            page.close()
+        current.clear()
+        lab.shut_down_kernels()
+
+    def open_chapter(rel: str):
+        if rel not in current:
+            close()
+            current[rel] = _open(browser, lab, rel)
+        return current[rel]
+
+    yield open_chapter
+    close()
 
 
 @pytest.fixture
@@ -140,24 +179,20 @@ def restore_chapter():
 
 
 @pytest.mark.parametrize("chapter", OPENED)
-def test_opening_and_saving_a_chapter_leaves_it_unchanged(browser, lab, chapter, restore_chapter):
+def test_opening_and_saving_a_chapter_leaves_it_unchanged(lab, opened, chapter, restore_chapter):
     rel, path = f"book/{chapter}", ROOT / "book" / chapter
     committed, status = path.read_bytes(), _git_status(rel)
     before = lab.last_modified(rel)
-    page = _open(browser, lab, rel)
-    try:
-        # Nothing to autosave: the kernelspec and language_info JupyterLab sets are the committed ones.
-        dirty = page.locator(".jp-mod-current.jp-mod-dirty, .lm-TabBar-tab.jp-mod-dirty").count()
-        assert dirty == 0, f"{chapter} is modified as soon as JupyterLab opens it"
-        # Save anyway, as File > Save (Ctrl+S) does: what autosave would write.
-        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        deadline = time.monotonic() + 20
-        while lab.last_modified(rel) == before and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert lab.last_modified(rel) != before, "the save did not happen"
-    finally:
-        page.close()
-        lab.shut_down_kernels()
+    page = opened(rel)
+    # Nothing to autosave: the kernelspec and language_info JupyterLab sets are the committed ones.
+    dirty = page.locator(".jp-mod-current.jp-mod-dirty, .lm-TabBar-tab.jp-mod-dirty").count()
+    assert dirty == 0, f"{chapter} is modified as soon as JupyterLab opens it"
+    # Save anyway, as File > Save (Ctrl+S) does: what autosave would write.
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    deadline = time.monotonic() + 20
+    while lab.last_modified(rel) == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert lab.last_modified(rel) != before, "the save did not happen"
     assert path.read_bytes() == committed, (
         f"JupyterLab's save changed {chapter}:\n" + _git_diff(rel))
     assert _git_status(rel) == status, f"reading {chapter} changed `git status` of book/"
@@ -195,49 +230,45 @@ def test_chapters_link_to_each_other_with_links_jupyterlab_follows():
     assert not with_doc, f"{with_doc} use {{doc}}: write [Title](file.ipynb) instead"
 
 
-def test_myst_renders_in_jupyterlab(browser, lab, restore_chapter):
+def test_myst_renders_in_jupyterlab(opened, restore_chapter):
     chapter = "book/05_optimizers.ipynb"
     source = json.loads((ROOT / chapter).read_text())
     markdown = "\n".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "markdown")
     # The chapter uses every construct checked below.
     assert all(pattern.search(markdown) for pattern in list(RAW_MYST.values())[:3]), "pick another chapter"
-    page = _open(browser, lab, chapter)
-    try:
-        # The rendered cells (each keeps its hidden source editor beside them).
-        text = page.evaluate("() => [...document.querySelectorAll("
-                             "'.jp-MarkdownCell .jp-InputArea > :not(.jp-InputArea-editor)')]"
-                             ".map(c => c.innerText).join('\\n')")  # fmt: skip
-        labels = re.findall(r"^\(([\w-]+)\)=\s*$", markdown, re.M)
-        assert labels and not [label for label in labels if f"({label})=" in text], "a target shows"
-        for what, pattern in RAW_MYST.items():
-            found = pattern.findall(text)
-            assert not found, f"JupyterLab shows {what} as raw text: {found[:5]}"
-        # Admonitions are boxes with their titles; labelled equations carry numbers, and {eq}
-        # references show them.
-        boxes = page.locator(".jp-MarkdownCell aside")
-        assert boxes.count() == markdown.count("```{admonition}") + len(re.findall(r"```\{(note|tip)\}",
-                                                                                   markdown))  # fmt: skip
-        assert "Sum or mean?" in boxes.first.inner_text()
-        labelled = len(re.findall(r"\$\$\s*\([\w-]+\)", markdown))
-        numbers = page.locator('.jp-MarkdownCell a[title="Link to this Equation"]').all_inner_texts()
-        assert labelled > 0 and numbers == [f"({i})" for i in range(1, labelled + 1)]
-        assert re.search(r"mean of\s*\(\d+\)", text), "an {eq} reference is not resolved"
-        # {term} is drawn as a link (with no glossary in the notebook, it leads nowhere: the
-        # book's glossary page has the entry); {cite} keeps its key (jupyterlab-myst does not
-        # read references.bib: the book's bibliography page has the entry).
-        assert page.locator(".jp-MarkdownCell a", has_text="learning rate").count() > 0
-        assert page.locator(".jp-MarkdownCell .cite-group").count() > 0
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        boxes.first.scroll_into_view_if_needed()
-        page.screenshot(path=str(SHOTS / "lab_05_optimizers.png"))
-        # A link to another chapter opens that chapter in a new tab.
-        links = page.locator('.jp-MarkdownCell a[href*=".ipynb"]')
-        assert links.count() > 0, "no link to another chapter"
-        target = re.search(r"/files/book/([\w.-]+\.ipynb)", links.first.get_attribute("href"))
-        assert target and (ROOT / "book" / target[1]).exists(), links.first.get_attribute("href")
-        links.first.scroll_into_view_if_needed()
-        links.first.click()
-        page.wait_for_selector(f'.lm-TabBar-tab.lm-mod-current >> text="{target[1]}"', timeout=30_000)
-    finally:
-        page.close()
-        lab.shut_down_kernels()
+    page = opened(chapter)
+    # The rendered cells (each keeps its hidden source editor beside them).
+    text = page.evaluate("() => [...document.querySelectorAll("
+                         "'.jp-MarkdownCell .jp-InputArea > :not(.jp-InputArea-editor)')]"
+                         ".map(c => c.innerText).join('\\n')")  # fmt: skip
+    labels = re.findall(r"^\(([\w-]+)\)=\s*$", markdown, re.M)
+    assert labels and not [label for label in labels if f"({label})=" in text], "a target shows"
+    for what, pattern in RAW_MYST.items():
+        found = pattern.findall(text)
+        assert not found, f"JupyterLab shows {what} as raw text: {found[:5]}"
+    # Admonitions are boxes with their titles; labelled equations carry numbers, and {eq}
+    # references show them.
+    boxes = page.locator(".jp-MarkdownCell aside")
+    assert boxes.count() == markdown.count("```{admonition}") + len(re.findall(r"```\{(note|tip)\}",
+                                                                               markdown))  # fmt: skip
+    assert "Sum or mean?" in boxes.first.inner_text()
+    labelled = len(re.findall(r"\$\$\s*\([\w-]+\)", markdown))
+    numbers = page.locator('.jp-MarkdownCell a[title="Link to this Equation"]').all_inner_texts()
+    assert labelled > 0 and numbers == [f"({i})" for i in range(1, labelled + 1)]
+    assert re.search(r"mean of\s*\(\d+\)", text), "an {eq} reference is not resolved"
+    # {term} is drawn as a link (with no glossary in the notebook, it leads nowhere: the
+    # book's glossary page has the entry); {cite} keeps its key (jupyterlab-myst does not
+    # read references.bib: the book's bibliography page has the entry).
+    assert page.locator(".jp-MarkdownCell a", has_text="learning rate").count() > 0
+    assert page.locator(".jp-MarkdownCell .cite-group").count() > 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    boxes.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "lab_05_optimizers.png"))
+    # A link to another chapter opens that chapter in a new tab (last: it changes the page).
+    links = page.locator('.jp-MarkdownCell a[href*=".ipynb"]')
+    assert links.count() > 0, "no link to another chapter"
+    target = re.search(r"/files/book/([\w.-]+\.ipynb)", links.first.get_attribute("href"))
+    assert target and (ROOT / "book" / target[1]).exists(), links.first.get_attribute("href")
+    links.first.scroll_into_view_if_needed()
+    links.first.click()
+    page.wait_for_selector(f'.lm-TabBar-tab.lm-mod-current >> text="{target[1]}"', timeout=30_000)

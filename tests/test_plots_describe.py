@@ -175,11 +175,12 @@ def test_a_grid_of_panels_is_saved_whole_and_drawn_once():
     from course_lib.plots._style import _png_with_description
 
     fig = small_multiples(lambda k, ax: ax.plot([0, 1, 2], [0, k, 2 * k]), [1, 2, 3], ["one", "two", "three"])
-    with mock.patch.object(type(fig.canvas), "draw", autospec=True, side_effect=type(fig.canvas).draw) as draw:
+    canvas = type(fig.canvas)
+    with mock.patch.object(canvas, "draw", autospec=True, side_effect=canvas.draw) as draw:
         ours = _png_with_description(fig, bbox_inches="tight")
     assert draw.call_count == 1
     theirs = print_figure(fig, fmt="png", base64=True, bbox_inches=None)
-    with Image.open(io.BytesIO(base64.b64decode(ours))) as a, Image.open(io.BytesIO(base64.b64decode(theirs))) as b:
+    with _png({"data": {"image/png": ours}}) as a, _png({"data": {"image/png": theirs}}) as b:
         assert a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
         assert a.info["Description"] == describe_figure(fig) and json.loads(a.info["Panels"])["panels"]
 

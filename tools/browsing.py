@@ -57,9 +57,9 @@ def launch(playwright):
 
 def load_all_images(page, timeout_ms: int = 15_000) -> None:
     """Load the figures that would wait for the reader to scroll (``loading="lazy"``), and wait for them."""
+    # A lazy image not yet fetched is not ``complete``: this waits for every one to load or fail.
     page.evaluate("() => document.querySelectorAll('img[loading=lazy]')"
                   ".forEach(i => { i.loading = 'eager'; })")
-    page.wait_for_load_state("networkidle")
     page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=timeout_ms)
 
 
